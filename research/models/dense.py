@@ -1,0 +1,55 @@
+"""Dense autoencoder: an MLP encoder to a linear latent code and a mirrored decoder."""
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+import flax.linen as nn
+import jax
+
+from research.models.blocks import MLP, squared_error
+from research.models.registry import register
+
+
+@register("ae")
+class DenseAE(nn.Module):
+    """Plain autoencoder trained on the mean squared reconstruction error.
+
+    `__call__` returns the reconstruction and a dict of per-row loss terms: `loss` is
+    the training objective and `recon` the mean squared error over features, which is
+    comparable across variants.
+    """
+
+    n_features: int
+    hidden: Sequence[int]
+    latent_dim: int
+    activation: str = "relu"
+
+    # Scalar hyperparameters read through `hparams` so that a jitted training step
+    # receives them as arrays: changing one does not recompile.
+    hparam_names: ClassVar[tuple[str, ...]] = ()
+
+    def setup(self) -> None:
+        self.encoder = MLP([*self.hidden, self.latent_dim], self.activation, False)
+        self.decoder = MLP(
+            [*reversed(self.hidden), self.n_features], self.activation, False
+        )
+
+    def encode(self, x: jax.Array) -> jax.Array:
+        return self.encoder(x)
+
+    def hparam(self, hparams: Mapping[str, jax.Array] | None, name: str):
+        """Return hyperparameter `name` from `hparams`, else the module's own field."""
+        if hparams is not None and name in hparams:
+            return hparams[name]
+        return getattr(self, name)
+
+    def __call__(
+        self,
+        x: jax.Array,
+        *,
+        train: bool,
+        hparams: Mapping[str, jax.Array] | None = None,
+    ) -> tuple[jax.Array, dict[str, jax.Array]]:
+        reconstruction = self.decoder(self.encode(x))
+        recon = squared_error(x, reconstruction)
+        return reconstruction, {"loss": recon, "recon": recon}
