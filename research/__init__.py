@@ -1,0 +1,9 @@
+"""Ablation experiments on autoencoder features for semi-supervised classification."""
+
+import logging
+import os
+
+# XLA's C++ logging and JAX's backend discovery print start-up notes (for example about
+# absent TPU or GPU plugins) that say nothing about the run; keep real warnings.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)

@@ -1,0 +1,95 @@
+"""The Hydra job: run the pipeline and write one record per replica."""
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from research.experiment import Outcome, run_experiment
+from research.provenance import git_commit, library_versions
+from research.records import RECORD_NAME, write_record
+
+log = logging.getLogger(__name__)
+
+# Errors that mean the user's data or config is wrong: logged as one line, no traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, KeyError, TypeError)
+
+
+def run_job(cfg: DictConfig) -> float | None:
+    """Run one Hydra job and write its records; return the mean test/auprc.
+
+    A failed job still writes its record. In a multirun the sweep goes on; a single
+    run exits with status 1 after writing the record.
+    """
+    hydra_cfg = HydraConfig.get()
+    output_dir = Path(hydra_cfg.runtime.output_dir)
+    job = {
+        "num": hydra_cfg.job.num if hydra_cfg.mode == RunMode.MULTIRUN else None,
+        "output_dir": str(output_dir),
+        "overrides": list(hydra_cfg.overrides.task),
+    }
+    start = time.perf_counter()
+    try:
+        outcomes, facts = run_experiment(cfg)
+    except Exception as err:  # noqa: BLE001  (every failure becomes a failed record)
+        error = f"{type(err).__name__}: {err}"
+        if isinstance(err, USER_ERRORS):
+            log.error("run failed: %s", error)
+        else:
+            log.exception("run failed: %s", error)
+        write_record(output_dir / RECORD_NAME, _record(cfg, job, None, {}, error))
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            sys.exit(1)
+        return None
+    paths = _record_paths(output_dir, len(outcomes))
+    for outcome, path in zip(outcomes, paths, strict=True):
+        write_record(path, _record(cfg, job, outcome, facts, outcome.error))
+    return _log_summary(outcomes, output_dir, time.perf_counter() - start)
+
+
+def _record_paths(output_dir: Path, n_replicas: int) -> list[Path]:
+    if n_replicas == 1:
+        return [output_dir / RECORD_NAME]
+    return [output_dir / f"replica_{r}" / RECORD_NAME for r in range(n_replicas)]
+
+
+def _record(
+    cfg: DictConfig,
+    job: dict[str, Any],
+    outcome: Outcome | None,
+    facts: dict[str, Any],
+    error: str | None,
+) -> dict[str, Any]:
+    return {
+        "status": "failed" if error else "ok",
+        "error": error,
+        "config": OmegaConf.to_container(cfg, resolve=True),
+        "overrides": job["overrides"],
+        "replica": outcome.replica if outcome else 0,
+        "metrics": outcome.metrics if outcome else {},
+        "n_params": facts.get("n_params"),
+        "epochs_run": outcome.epochs_run if outcome else 0,
+        "history": outcome.history if outcome else {},
+        "data": {k: v for k, v in facts.items() if k != "n_params"},
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "job": job,
+    }
+
+
+def _log_summary(outcomes: list[Outcome], output_dir: Path, seconds: float):
+    scores = [o.metrics.get("test/auprc") for o in outcomes if o.error is None]
+    scores = [s for s in scores if s is not None]
+    failed = [o for o in outcomes if o.error]
+    for outcome in failed:
+        log.error("replica %d failed: %s", outcome.replica, outcome.error)
+    headline = f"test/auprc {sum(scores) / len(scores):.4f}" if scores else "no score"
+    log.info("job done in %.1f s: %s; record in %s", seconds, headline, output_dir)
+    if failed and HydraConfig.get().mode != RunMode.MULTIRUN:
+        sys.exit(1)
+    return sum(scores) / len(scores) if scores else None
