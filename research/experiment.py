@@ -188,6 +188,8 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
     result: TrainResult | None = info.get("result")
     facts = {
         "n_params": info.get("n_params", 0),
+        # Config groups this run ignored: raw features need no autoencoder.
+        "unused": ["model", "train", "ae"] if result is None else [],
         "data_fingerprint": data.dataset.fingerprint(),
         "rows": {k: len(v) for k, v in data.y.items()}
         | {"ae_fit": len(data.fit_rows), "labeled": len(data.labeled_rows)},

@@ -19,6 +19,8 @@ import numpy as np
 RECORD_NAME = "record.json"
 # Placeholder for a row key or seed that a record does not have.
 MISSING = "—"
+# Shown for a row key under a config group that the run did not use.
+UNUSED = "none"
 _NOT_FOUND = object()
 
 logger = logging.getLogger(__name__)
@@ -170,8 +172,12 @@ def row_key_value(record: dict, key: str) -> str:
     """Return the value of row key `key` for one record, or "—" if it has none.
 
     The record's overrides come first. Otherwise `key` is a dotted path into the
-    config, and a config group such as `model` yields its `name` entry.
+    config, and a config group such as `model` yields its `name` entry. A key under a
+    config group that the run did not use (the record's `unused` list, for example
+    `model` with raw features) yields "none".
     """
+    if key.replace("/", ".").split(".")[0] in record.get("unused", ()):
+        return UNUSED
     for override_key, value in parse_overrides(record):
         if override_key == key:
             return value

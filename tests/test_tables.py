@@ -417,3 +417,15 @@ def test_callback_without_sweep_dir(caplog) -> None:
     with caplog.at_level(logging.ERROR, logger="research.callbacks"):
         WriteTableCallback().on_multirun_end(OmegaConf.create({}))
     assert "the config has no hydra.sweep.dir" in caplog.text
+
+
+def test_unused_group_shows_none(tmp_path: Path) -> None:
+    latent = make_record("vae", 0, 8, {"test/auprc": 0.5})
+    raw = make_record("ae", 0, 8, {"test/auprc": 0.4})
+    raw["overrides"] = ["features=raw", "seed=0"]
+    raw["unused"] = ["model", "train", "ae"]
+    write_by_hand(tmp_path / "latent" / "0" / "record.json", latent)
+    write_by_hand(tmp_path / "raw" / "0" / "record.json", raw)
+    records = load_records([tmp_path / "latent", tmp_path / "raw"])
+    table = build_table(records, rows=["model", "model.latent_dim"], metrics=METRICS)
+    assert [row.values for row in table.rows] == [("vae", "8"), ("none", "none")]
