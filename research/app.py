@@ -48,6 +48,7 @@ def run_job(cfg: DictConfig) -> float | None:
         return None
     paths = _record_paths(output_dir, len(outcomes))
     for outcome, path in zip(outcomes, paths, strict=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_record(path, _record(cfg, job, outcome, facts, outcome.error))
     return _log_summary(outcomes, output_dir, time.perf_counter() - start)
 
@@ -76,7 +77,10 @@ def _record(
         "epochs_run": outcome.epochs_run if outcome else 0,
         "history": outcome.history if outcome else {},
         "unused": facts.get("unused", []),
-        "data": {k: v for k, v in facts.items() if k not in ("n_params", "unused")},
+        "traces": facts.get("traces", {}),
+        "data": {
+            k: v for k, v in facts.items() if k not in ("n_params", "unused", "traces")
+        },
         "versions": library_versions(),
         "git_commit": git_commit(),
         "job": job,

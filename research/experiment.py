@@ -31,7 +31,13 @@ from research.downstream import (
     positive_scores,
 )
 from research.models import build_model
-from research.training import Trainer, TrainResult, TrainSettings
+from research.training import (
+    COMPILE_COUNTS,
+    TRACE_COUNTS,
+    Trainer,
+    TrainResult,
+    TrainSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,8 @@ class Outcome:
 
 def check_config(cfg: DictConfig) -> TrainSettings:
     """Validate what needs no data; raise ValueError naming the bad key."""
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
+        raise ValueError(f"seed={cfg.seed!r} must be an integer >= 0")
     settings = TrainSettings.from_config(OmegaConf.to_container(cfg.train))
     build_model(OmegaConf.to_container(cfg.model), n_features=1)
     if cfg.features.name not in FEATURES:
@@ -182,9 +190,11 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
     gets an outcome with its error and no classifier metrics.
     """
     start = time.perf_counter()
+    compiled_before = COMPILE_COUNTS.copy()
     settings = check_config(cfg)
     data = prepare_data(cfg)
     features, info = learn_features(cfg, settings, data)
+    compiled = COMPILE_COUNTS - compiled_before
     result: TrainResult | None = info.get("result")
     facts = {
         "n_params": info.get("n_params", 0),
@@ -193,6 +203,9 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
         "data_fingerprint": data.dataset.fingerprint(),
         "rows": {k: len(v) for k, v in data.y.items()}
         | {"ae_fit": len(data.fit_rows), "labeled": len(data.labeled_rows)},
+        # Traces so far in this process: equal in two records of one sequential sweep
+        # when the later run reused the earlier run's executables.
+        "traces": dict(TRACE_COUNTS),
     }
     outcomes = []
     for replica, replica_features in enumerate(features):
@@ -200,6 +213,8 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
     total = time.perf_counter() - start
     for outcome in outcomes:
         outcome.metrics["time/total"] = total
+        outcome.metrics["compile/executables"] = compiled["executables"]
+        outcome.metrics["compile/cache_hits"] = compiled["persistent_cache_hits"]
         if result is not None:
             outcome.metrics["time/compile"] = info["time/compile"]
             outcome.metrics["time/train"] = result.time_train
@@ -228,6 +243,7 @@ def _replica_outcome(cfg, data, replica, features, info) -> Outcome:
         outcome.error = f"{type(err).__name__}: {err}"
         return outcome
     outcome.metrics["time/classify"] = time.perf_counter() - start
-    if math.isfinite(outcome.metrics.get("test/auprc", math.nan)):
-        log.info("replica %d: test/auprc %.4f", replica, outcome.metrics["test/auprc"])
+    auprc = outcome.metrics.get("test/auprc", math.nan)
+    if math.isfinite(auprc) and cfg.train.n_seeds > 1:
+        log.info("replica %d: test/auprc %.4f", replica, auprc)
     return outcome

@@ -168,15 +168,16 @@ def override_items(record: dict) -> list[tuple[str, str]]:
     ]
 
 
-def row_key_value(record: dict, key: str) -> str:
+def row_key_value(record: dict, key: str, mark_unused: bool = True) -> str:
     """Return the value of row key `key` for one record, or "—" if it has none.
 
     The record's overrides come first. Otherwise `key` is a dotted path into the
     config, and a config group such as `model` yields its `name` entry. A key under a
     config group that the run did not use (the record's `unused` list, for example
-    `model` with raw features) yields "none".
+    `model` with raw features) yields "none" unless `mark_unused` is False.
     """
-    if key.replace("/", ".").split(".")[0] in record.get("unused", ()):
+    top_level = key.replace("/", ".").split(".")[0]
+    if mark_unused and top_level in record.get("unused", ()):
         return UNUSED
     for override_key, value in parse_overrides(record):
         if override_key == key:

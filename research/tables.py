@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import statistics
@@ -24,6 +25,7 @@ from research.records import (
     MISSING,
     load_records,
     override_items,
+    parse_overrides,
     row_key_value,
     write_text_atomic,
 )
@@ -94,12 +96,36 @@ def default_row_keys(records: Sequence[tuple[Path, dict]]) -> list[str]:
         for key, _ in override_items(record):
             if key not in keys:
                 keys.append(key)
+    # Raw values, not "none" for unused groups: a key that is constant in the sweep
+    # must not become a column because some runs ignored it.
     varying = [
         key
         for key in keys
-        if len({row_key_value(record, key) for _, record in records}) > 1
+        if len({row_key_value(record, key, False) for _, record in records}) > 1
     ]
     return varying or keys
+
+
+def check_names(
+    records: Sequence[tuple[Path, dict]], rows: Sequence[str], metrics: Sequence[str]
+) -> None:
+    """Raise ValueError for a row key or metric that no record has, listing valid ones.
+
+    Catches typos such as `--rows modle` before they pool every run into one row.
+    """
+    known_keys = sorted({key for _, r in records for key, _ in parse_overrides(r)})
+    for key in rows:
+        if all(row_key_value(r, key, False) == MISSING for _, r in records):
+            raise ValueError(
+                f"row key {key!r} is in no record; use an override key "
+                f"({', '.join(known_keys) or 'none found'}) or a dotted config path "
+                "such as model.latent_dim"
+            )
+    known_metrics = sorted({m for _, r in records for m in r.get("metrics") or {}})
+    for name in metrics:
+        if name not in known_metrics:
+            available = ", ".join(known_metrics)
+            raise ValueError(f"metric {name!r} is in no record; available: {available}")
 
 
 def build_table(
@@ -116,8 +142,20 @@ def build_table(
     row_keys = tuple(default_row_keys(records) if rows is None else rows)
     groups: dict[tuple[str, ...], list[dict]] = {}
     failed_runs = []
+    seen: set[tuple] = set()
+    repeats = 0
     for path, record in records:
         values = tuple(row_key_value(record, key) for key in row_keys)
+        if record.get("status") == "ok":
+            # Two ok runs with the same config (apart from groups they did not use),
+            # seed and replica are one sample, such as the raw-feature runs of a
+            # sweep over the model.
+            config = _used_config(record) or str(path)
+            sample = (values, config, record.get("replica", 0))
+            if sample in seen:
+                repeats += 1
+                continue
+            seen.add(sample)
         groups.setdefault(values, []).append(record)
         if record.get("status") != "ok":
             failed_runs.append(_failed_run(path, record, values))
@@ -126,7 +164,27 @@ def build_table(
     ]
     table = Table(row_keys, tuple(metrics), table_rows, failed_runs, [])
     table.notes = _notes(table, records)
+    if repeats:
+        table.notes.append(
+            f"{_plural(repeats, 'run')} repeated the config and seed of another run "
+            "in its row (apart from config groups the runs did not use) and counted "
+            "once."
+        )
     return table
+
+
+def _used_config(record: dict) -> str | None:
+    """Return the record's config without its unused groups as text, or None."""
+    config = record.get("config")
+    if not isinstance(config, dict) or not config:
+        return None
+    unused = set(record.get("unused", ()))
+    used = {k: v for k, v in config.items() if k not in unused}
+    return json.dumps(used, sort_keys=True, default=str)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _build_row(
@@ -200,7 +258,7 @@ def header_line(table: Table) -> str:
     n_records = table.n_ok + table.n_failed
     metrics = ", ".join(table.metrics) if table.metrics else "(none)"
     return (
-        f"{n_records} records: {table.n_ok} ok, {table.n_failed} failed. "
+        f"{_plural(n_records, 'record')}: {table.n_ok} ok, {table.n_failed} failed. "
         f"Metrics: {metrics}."
     )
 
@@ -288,18 +346,23 @@ def write_table(
     rows: Sequence[str] | None = None,
     metrics: Sequence[str] = DEFAULT_METRICS,
     out_dir: Path | None = None,
+    strict: bool = False,
 ) -> Table:
     """Load the records of one or more sweep dirs, then write table.md and table.csv.
 
     The files go to `out_dir`, which is created if needed, or else to the first sweep
     dir. Raises `records.RecordsNotFoundError` if a sweep dir does not exist or
-    contains no record.json.
+    contains no record.json, and with `strict` ValueError for a row key or metric
+    that no record has (see `check_names`).
     """
     if isinstance(sweep_dir, str | os.PathLike):
         sweep_dirs = [Path(sweep_dir)]
     else:
         sweep_dirs = [Path(directory) for directory in sweep_dir]
-    table = build_table(load_records(sweep_dirs), rows=rows, metrics=metrics)
+    records = load_records(sweep_dirs)
+    if strict:
+        check_names(records, rows or [], metrics)
+    table = build_table(records, rows=rows, metrics=metrics)
     target = Path(out_dir) if out_dir is not None else sweep_dirs[0]
     target.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target / "table.md", format_markdown(table))

@@ -74,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     """Write table.md and table.csv, print the table and return the exit status."""
     args = parse_args(argv)
     try:
-        table = write_table(args.sweep_dirs, args.rows, args.metrics, args.out)
-    except RecordsNotFoundError as error:
+        table = write_table(
+            args.sweep_dirs, args.rows, args.metrics, args.out, strict=True
+        )
+    except (RecordsNotFoundError, ValueError) as error:
         args.parser.error(str(error))
     print(format_markdown(table), end="")
     out_dir = args.out if args.out is not None else args.sweep_dirs[0]

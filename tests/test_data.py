@@ -526,3 +526,9 @@ def test_minmax_and_none_scalers():
 def test_unknown_scaler():
     with pytest.raises(ValueError, match=r"invalid scaler='robust'.*'minmax'"):
         make_scaler("robust")
+
+
+def test_csv_semicolon_separator_hint(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a;b;label\n1;2;0\n3;4;1\n")
+    with pytest.raises(ValueError, match="separated by ';'"):
+        load_dataset(_csv_cfg(path))

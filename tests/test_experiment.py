@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def without_timings(metrics):
-    return {k: v for k, v in metrics.items() if not k.startswith("time/")}
+    return {k: v for k, v in metrics.items() if not k.startswith(("time/", "compile/"))}
 
 
 def test_scaler_fit_on_train_rows_only():
@@ -80,7 +80,7 @@ def test_raw_features_skip_training():
 
 
 def test_replicas_give_one_outcome_each():
-    outcomes, _ = experiment.run_experiment(make_config(*FAST, "+train.n_seeds=2"))
+    outcomes, _ = experiment.run_experiment(make_config(*FAST, "train.n_seeds=2"))
     assert [o.replica for o in outcomes] == [0, 1]
     assert (
         outcomes[0].metrics["train/recon_loss"]
@@ -92,11 +92,12 @@ def test_replicas_give_one_outcome_each():
     ("override", "message"),
     [
         ("features.name=pixels", "unknown features='pixels'"),
-        ("model.latent_dim=0", "must all be at least 1"),
+        ("model.latent_dim=0", "model.latent_dim=0 must be an integer >= 1"),
         ("train.epochs=0", "train.epochs=0"),
         ("scaler=robust", "robust"),
         ("labels.budget=5000", "5000"),
         ("ae.fit_on=abnormal", "abnormal"),
+        ("seed=-1", "seed=-1 must be an integer >= 0"),
     ],
 )
 def test_bad_config_raises_before_training(override, message, monkeypatch):
@@ -120,7 +121,14 @@ def run_script(*args, cwd=REPO, env=None):
 
 
 def read_records(sweep_dir):
-    paths = sorted(Path(sweep_dir).rglob("record.json"))
+    """Return the records under `sweep_dir` in job order (replicas in order)."""
+    paths = sorted(
+        Path(sweep_dir).rglob("record.json"),
+        key=lambda p: [
+            int(part.removeprefix("replica_"))
+            for part in p.relative_to(sweep_dir).parts[:-1]
+        ],
+    )
     return [json.loads(p.read_text()) for p in paths]
 
 
@@ -159,6 +167,13 @@ def test_multirun_writes_records_and_table(tmp_path):
     assert [row.split("|")[1].strip() for row in rows] == ["ae", "dae", "vae"]
     assert (sweep / "table.csv").exists()
     assert "| model" in result.stdout
+    # Jobs run in the order ae/0, ae/1, dae/0, ...: each model's second seed reuses
+    # the first seed's executables, so it neither traces nor compiles.
+    for first, second in ((0, 1), (2, 3), (4, 5)):
+        assert records[second]["traces"] == records[first]["traces"]
+        assert records[first]["metrics"]["compile/executables"] > 0
+        assert records[second]["metrics"]["compile/executables"] == 0
+    assert records[2]["traces"]["epoch"] == records[0]["traces"]["epoch"] + 1
 
 
 @pytest.mark.slow
@@ -181,7 +196,7 @@ def test_single_run_failure_exits_nonzero(tmp_path):
     assert "Available options in 'model'" in result.stderr
     result = run_script("model.latent_dim=0", f"hydra.run.dir={tmp_path}")
     assert result.returncode == 1
-    assert "must all be at least 1" in result.stdout + result.stderr
+    assert "model.latent_dim=0 must be an integer >= 1" in result.stdout + result.stderr
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["status"] == "failed"
 
@@ -208,3 +223,42 @@ def test_creditcard_csv_end_to_end(tmp_path):
     assert {r["status"] for r in records} == {"ok"}
     assert records[0]["data"]["rows"]["train"] > 2000
     assert len(table_rows((sweep / "table.md").read_text())) == 3
+
+
+@pytest.mark.slow
+def test_replicas_table_matches_seed_sweep(tmp_path):
+    by_seed, by_replica = tmp_path / "seeds", tmp_path / "replicas"
+    common = ["-m", "model=ae,vae", *FAST]
+    result = run_script(*common, "seed=0,1,2", f"hydra.sweep.dir={by_seed}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_script(
+        *common, "seed=0", "train.n_seeds=3", f"hydra.sweep.dir={by_replica}"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(read_records(by_replica)) == 6
+    seed_rows = table_rows((by_seed / "table.md").read_text())
+    replica_rows = table_rows((by_replica / "table.md").read_text())
+    assert len(seed_rows) == len(replica_rows) == 2
+    for seed_row, replica_row in zip(seed_rows, replica_rows, strict=True):
+        seed_cells = [c.strip() for c in seed_row.split("|")]
+        replica_cells = [c.strip() for c in replica_row.split("|")]
+        assert seed_cells[:4] == replica_cells[:4]  # model, seeds=3, failed=0
+    metrics = [r["metrics"]["test/auprc"] for r in read_records(by_replica)]
+    assert len(set(metrics[:3])) > 1  # replicas are different models
+
+
+@pytest.mark.slow
+def test_compile_cache_shared_between_processes(tmp_path):
+    cache = tmp_path / "xla-cache"
+    hits = []
+    for attempt in range(2):
+        run_dir = tmp_path / f"run{attempt}"
+        result = run_script(
+            *FAST, f"train.compile_cache_dir={cache}", f"hydra.run.dir={run_dir}"
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        record = json.loads((run_dir / "record.json").read_text())
+        hits.append(record["metrics"]["compile/cache_hits"])
+    assert any(cache.iterdir())
+    assert hits[0] == 0
+    assert hits[1] > 0

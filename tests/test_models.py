@@ -1,3 +1,5 @@
+import re
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -110,6 +112,50 @@ def test_dae_without_noise_equals_ae():
     np.testing.assert_allclose(rec, model.apply(params, x, train=False)[0], rtol=1e-6)
 
 
+def test_reference_fraud_network_layers():
+    # 30 -> 100 tanh -> 50 relu | 50 -> 50 tanh -> 100 tanh -> 30 relu.
+    cfg = {
+        "name": "ae",
+        "hidden": [100],
+        "latent_dim": 50,
+        "activation": "tanh",
+        "latent_activation": "relu",
+        "decoder_hidden": [50, 100],
+        "output_activation": "relu",
+    }
+    model = build_model(cfg, 30)
+    x = jax.random.normal(jax.random.key(0), (16, 30))
+    params = init(model, x)
+    count = sum(p.size for p in jax.tree.leaves(params))
+    assert count == dense_count([30, 100, 50]) + dense_count([50, 50, 100, 30])
+    latent = model.apply(params, x, method="encode")
+    assert latent.shape == (16, 50)
+    assert float(latent.min()) >= 0.0
+    reconstruction, _ = model.apply(params, x, train=False)
+    assert float(reconstruction.min()) >= 0.0
+    decoder = params["params"]["decoder"]
+    assert decoder["dense_0"]["kernel"].shape == (50, 50)
+    assert decoder["dense_1"]["kernel"].shape == (50, 100)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        (
+            {"name": "vae", "latent_activation": "relu"},
+            "latent_activation='relu' is not",
+        ),
+        ({"name": "vae", "beta": -1.0}, "model.beta=-1.0 must be >= 0"),
+        ({"name": "dae", "noise_std": -0.1}, "model.noise_std=-0.1 must be >= 0"),
+        ({"name": "dae", "mask_prob": 1.5}, "model.mask_prob=1.5 must be in [0, 1)"),
+        ({"name": "ae", "latent_dim": 2.5}, "model.latent_dim=2.5 must be an integer"),
+    ],
+)
+def test_variant_option_ranges(cfg, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_model({**CFG, **cfg}, 30)
+
+
 def test_registry_lists_builtins():
     assert {"ae", "dae", "vae"} <= set(MODELS)
     assert all(issubclass(cls, nn.Module) for cls in MODELS.values())
@@ -123,13 +169,22 @@ def test_registry_lists_builtins():
             "unknown model='convae'; valid names: ae, dae, vae",
         ),
         ({"name": "ae", **CFG, "beta": 2.0}, "model=ae does not take beta"),
-        ({"name": "ae", **CFG, "latent_dim": 0}, "must all be at least 1"),
-        ({"name": "ae", **CFG, "hidden": [64, 0]}, "must all be at least 1"),
+        (
+            {"name": "ae", **CFG, "latent_dim": 0},
+            "latent_dim=0 must be an integer >= 1",
+        ),
+        ({"name": "ae", **CFG, "hidden": [64, 0]}, "integer layer widths >= 1"),
+        ({"name": "ae", **CFG, "hidden": "64,32"}, "must be a list of layer widths"),
+        ({"name": "ae", **CFG, "decoder_hidden": [-1]}, "decoder_hidden=[-1]"),
         ({"name": "ae", **CFG, "activation": "swish2"}, "unknown model.activation"),
+        (
+            {"name": "ae", **CFG, "output_activation": "soft"},
+            "unknown model.output_activation='soft'",
+        ),
     ],
 )
 def test_build_model_errors(cfg, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         build_model(cfg, 30)
 
 

@@ -321,6 +321,56 @@ def test_script_dir_without_records(sweep_dir: Path, tmp_path: Path) -> None:
     assert not (sweep_dir / "table.md").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rows", "modle"], "row key 'modle' is in no record; use an override key"),
+        (["--metrics", "test/auprcc"], "metric 'test/auprcc' is in no record"),
+    ],
+)
+def test_script_rejects_unknown_names(sweep_dir: Path, args, message) -> None:
+    result = run_script(str(sweep_dir), *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "test/auprc" in result.stderr or "model" in result.stderr
+    assert not (sweep_dir / "table.md").exists()
+
+
+def test_same_seed_in_row_counted_once(tmp_path: Path) -> None:
+    # features=raw ignores the model, so a sweep over model repeats the raw runs.
+    for job, (model, features, seed, auprc) in enumerate(
+        [
+            ("ae", "latent", 0, 0.5),
+            ("ae", "raw", 0, 0.9),
+            ("vae", "latent", 0, 0.4),
+            ("vae", "raw", 0, 0.9),
+            ("ae", "raw", 1, 0.7),
+            ("vae", "raw", 1, 0.7),
+        ]
+    ):
+        record = make_record(model, seed, 8, {"test/auprc": auprc})
+        record["overrides"] = [f"model={model}", f"features={features}", f"seed={seed}"]
+        record["unused"] = ["model"] if features == "raw" else []
+        write_by_hand(tmp_path / str(job) / "record.json", record)
+    table = build_table(load_records([tmp_path]), metrics=["test/auprc"])
+    assert table.row_keys == ("model", "features")
+    rows = {row.values: row for row in table.rows}
+    assert set(rows) == {("ae", "latent"), ("none", "raw"), ("vae", "latent")}
+    assert rows[("none", "raw")].seeds == 2
+    assert rows[("none", "raw")].metrics["test/auprc"].mean == pytest.approx(0.8)
+    assert "2 runs repeated the config and seed of another run" in table.notes[-1]
+
+
+def test_constant_key_not_a_column_for_unused(tmp_path: Path) -> None:
+    for job, features in enumerate(["latent", "raw"]):
+        record = make_record("ae", 0, 8, {"test/auprc": 0.5})
+        record["overrides"] = [f"features={features}", "train.epochs=5", "seed=0"]
+        record["unused"] = ["train"] if features == "raw" else []
+        write_by_hand(tmp_path / str(job) / "record.json", record)
+    table = build_table(load_records([tmp_path]), metrics=["test/auprc"])
+    assert table.row_keys == ("features",)
+
+
 def test_callback_writes_table(sweep_dir: Path, capsys) -> None:
     config = OmegaConf.create(
         {"hydra": {"sweep": {"dir": str(sweep_dir)}}, "table": {"metrics": METRICS}}

@@ -6,6 +6,7 @@ import pytest
 
 from research.models import build_model
 from research.training import TRACE_COUNTS, Trainer, TrainSettings, make_optimizer
+from research.training.compiled import OPTIMIZERS
 from research.training.steps import batch_plan
 
 CFG = {"hidden": [32, 16], "latent_dim": 4, "activation": "relu"}
@@ -114,7 +115,12 @@ def test_replicas_differ_and_train(cancer_rows):
         ({"batch_size": -4}, "train.batch_size=-4"),
         ({"patience": -1}, "train.patience=-1"),
         ({"lr": 0}, "train.lr=0 must be a number > 0"),
-        ({"optimizer": "adamm"}, "unknown train.optimizer='adamm'"),
+        (
+            {"optimizer": "adamm"},
+            "unknown train.optimizer=.adamm.; valid names: adabelief",
+        ),
+        ({"optimizer": "lbfgs"}, "unknown train.optimizer=.lbfgs."),
+        ({"optimizer_kwargs": {"rhoo": 0.9}}, "do not fit optax.adam"),
         ({"epoch": 3}, "unknown train options"),
     ],
 )
@@ -126,7 +132,38 @@ def test_train_settings_errors(changes, message):
         TrainSettings.from_config(cfg)
 
 
-def test_make_optimizer_names():
-    assert make_optimizer("sgd", 0.1) is not None
-    with pytest.raises(ValueError, match="cannot be built with a learning rate"):
+@pytest.mark.slow
+def test_every_listed_optimizer_trains(cancer_rows):
+    tiny = build_model({"name": "ae", "hidden": [4], "latent_dim": 2}, 3)
+    for name in OPTIMIZERS:
+        settings = TrainSettings(epochs=1, patience=0, optimizer=name, batch_size=64)
+        result = Trainer(tiny, settings, 3).fit(
+            cancer_rows[:64, :3], cancer_rows[64:96, :3], seed=0
+        )
+        assert result.failures == [None], name
+
+
+def test_optimizer_kwargs_reach_optax():
+    tx = make_optimizer("adadelta", 1.0, {"rho": 0.5})
+    state = tx.init({"w": np.zeros(2, np.float32)})
+    assert float(state.hyperparams["rho"]) == 0.5
+    assert float(state.hyperparams["learning_rate"]) == 1.0
+    with pytest.raises(ValueError, match="unknown train.optimizer='chain'"):
         make_optimizer("chain", 0.1)
+
+
+def test_stopped_replica_stops_updating(cancer_rows):
+    # Few fit rows and a large step size overfit quickly, so replicas stop early.
+    trainer = trainer_for("ae", epochs=60, patience=2, lr=0.02, n_seeds=4)
+    result = trainer.fit(cancer_rows[:30], cancer_rows[300:], seed=0)
+    stops = result.epochs_run
+    assert len(set(stops)) > 1, stops
+    val = np.asarray(result.history["val/recon_loss"])  # epochs x replicas
+    for r, stop in enumerate(stops):
+        # After its last epoch a replica's parameters, and so its loss, stay fixed.
+        assert np.all(val[stop - 1 :, r] == val[stop - 1, r]), r
+        assert result.best_val_loss[r] == pytest.approx(val[:stop, r].min())
+    recon = trainer.rowwise(
+        "recon", result.params, jax.numpy.asarray(cancer_rows[300:])
+    )
+    np.testing.assert_allclose(recon.mean(axis=1), result.best_val_loss, rtol=1e-5)

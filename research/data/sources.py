@@ -226,6 +226,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path} is not UTF-8 text: {error}") from error
     if frame.empty:
         raise ValueError(f"{path} has a header but no data rows")
+    if len(frame.columns) == 1:
+        header = str(frame.columns[0])
+        for separator in (";", "\t", "|"):
+            if separator in header:
+                raise ValueError(
+                    f"{path} has one column named {header!r}: its values seem to be "
+                    f"separated by {separator!r}. Only comma-separated files are "
+                    "read; convert the file to commas"
+                )
     return frame
 
 

@@ -17,32 +17,37 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
-def get_activation(name: str) -> Callable[[jax.Array], jax.Array]:
-    """Return the activation function called `name`; raise ValueError if unknown."""
+def get_activation(
+    name: str, key: str = "activation"
+) -> Callable[[jax.Array], jax.Array]:
+    """Return the activation function called `name`; raise ValueError if unknown.
+
+    `key` names the config option in the error message.
+    """
     if name not in ACTIVATIONS:
         valid = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"unknown model.activation={name!r}; valid names: {valid}")
+        raise ValueError(f"unknown model.{key}={name!r}; valid names: {valid}")
     return ACTIVATIONS[name]
 
 
 class MLP(nn.Module):
-    """Dense layers of the given widths, each followed by the activation.
+    """Dense layers of the given widths.
 
-    With `activate_last=False` the last layer is linear, as for a latent code or a
-    reconstruction in scaled units.
+    Every layer but the last is followed by `activation`, the last by
+    `final_activation` ("identity" leaves it linear, as for a latent code or a
+    reconstruction in scaled units).
     """
 
     widths: Sequence[int]
     activation: str = "relu"
-    activate_last: bool = True
+    final_activation: str = "identity"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        act = get_activation(self.activation)
         for i, width in enumerate(self.widths):
             x = nn.Dense(width, name=f"dense_{i}")(x)
-            if self.activate_last or i < len(self.widths) - 1:
-                x = act(x)
+            last = i == len(self.widths) - 1
+            x = get_activation(self.final_activation if last else self.activation)(x)
         return x
 
 

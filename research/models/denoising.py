@@ -33,6 +33,12 @@ class DenoisingAE(DenseAE):
 
     hparam_names: ClassVar[tuple[str, ...]] = ("noise_std", "mask_prob")
 
+    def check_options(self) -> None:
+        if not self.noise_std >= 0:
+            raise ValueError(f"model.noise_std={self.noise_std} must be >= 0")
+        if not 0 <= self.mask_prob < 1:
+            raise ValueError(f"model.mask_prob={self.mask_prob} must be in [0, 1)")
+
     def __call__(
         self,
         x: jax.Array,

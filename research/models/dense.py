@@ -14,6 +14,11 @@ from research.models.registry import register
 class DenseAE(nn.Module):
     """Plain autoencoder trained on the mean squared reconstruction error.
 
+    The encoder has layers `hidden` then `latent_dim`; the decoder has layers
+    `decoder_hidden` (the reverse of `hidden` when None) then `n_features`. Hidden
+    layers use `activation` (`decoder_activation` in the decoder, when set), the latent
+    layer `latent_activation` and the output layer `output_activation`.
+
     `__call__` returns the reconstruction and a dict of per-row loss terms: `loss` is
     the training objective and `recon` the mean squared error over features, which is
     comparable across variants.
@@ -23,16 +28,31 @@ class DenseAE(nn.Module):
     hidden: Sequence[int]
     latent_dim: int
     activation: str = "relu"
+    latent_activation: str = "identity"
+    decoder_hidden: Sequence[int] | None = None
+    decoder_activation: str | None = None
+    output_activation: str = "identity"
 
     # Scalar hyperparameters read through `hparams` so that a jitted training step
     # receives them as arrays: changing one does not recompile.
     hparam_names: ClassVar[tuple[str, ...]] = ()
 
     def setup(self) -> None:
-        self.encoder = MLP([*self.hidden, self.latent_dim], self.activation, False)
-        self.decoder = MLP(
-            [*reversed(self.hidden), self.n_features], self.activation, False
+        self.encoder = MLP(
+            [*self.hidden, self.latent_dim], self.activation, self.latent_activation
         )
+        self.decoder = self.make_decoder()
+
+    def make_decoder(self) -> MLP:
+        """Build the decoder MLP from the decoder fields."""
+        hidden = self.decoder_hidden
+        if hidden is None:
+            hidden = list(reversed(self.hidden))
+        activation = self.decoder_activation or self.activation
+        return MLP([*hidden, self.n_features], activation, self.output_activation)
+
+    def check_options(self) -> None:
+        """Raise ValueError for an option value outside its valid range."""
 
     def encode(self, x: jax.Array) -> jax.Array:
         return self.encoder(x)

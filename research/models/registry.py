@@ -1,7 +1,7 @@
 """Registry that maps a config name (`model.name`) to an autoencoder module class."""
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import flax.linen as nn
@@ -9,6 +9,13 @@ import flax.linen as nn
 from research.models.blocks import get_activation
 
 MODELS: dict[str, type[nn.Module]] = {}
+
+ACTIVATION_KEYS = (
+    "activation",
+    "latent_activation",
+    "decoder_activation",
+    "output_activation",
+)
 
 
 def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
@@ -45,15 +52,30 @@ def build_model(model_cfg: Mapping[str, Any], n_features: int) -> nn.Module:
             f"model={model_cfg['name']} does not take {', '.join(unknown)}; "
             f"its options are {', '.join(sorted(fields - {'n_features'}))}"
         )
-    kwargs["hidden"] = tuple(int(w) for w in kwargs.get("hidden", ()))
-    widths = [*kwargs["hidden"], kwargs.get("latent_dim", 1)]
-    if any(int(w) < 1 for w in widths):
+    for key in ("hidden", "decoder_hidden"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = _widths(key, kwargs[key])
+    latent_dim = kwargs.get("latent_dim")
+    if not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"model.latent_dim={latent_dim!r} must be an integer >= 1")
+    for key in ACTIVATION_KEYS:
+        if kwargs.get(key) is not None:
+            get_activation(kwargs[key], key)
+    model = cls(n_features=n_features, **kwargs)
+    model.check_options()
+    return model
+
+
+def _widths(key: str, value: Any) -> tuple[int, ...]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
         raise ValueError(
-            f"model.hidden={list(kwargs['hidden'])} and model.latent_dim="
-            f"{kwargs.get('latent_dim')} must all be at least 1"
+            f"model.{key}={value!r} must be a list of layer widths, such as [64,32]"
         )
-    get_activation(kwargs.get("activation", "relu"))
-    return cls(n_features=n_features, **kwargs)
+    if not all(isinstance(w, int) and w >= 1 for w in value):
+        raise ValueError(
+            f"model.{key}={list(value)} must hold integer layer widths >= 1"
+        )
+    return tuple(value)
 
 
 def model_hparams(model: nn.Module) -> dict[str, float]:

@@ -35,13 +35,20 @@ class VariationalAE(DenseAE):
 
     hparam_names: ClassVar[tuple[str, ...]] = ("beta",)
 
+    def check_options(self) -> None:
+        if not self.beta >= 0:
+            raise ValueError(f"model.beta={self.beta} must be >= 0")
+        if self.latent_activation != "identity":
+            raise ValueError(
+                f"model.latent_activation={self.latent_activation!r} is not supported "
+                "by model=vae, whose latent is a Gaussian sample; use identity"
+            )
+
     def setup(self) -> None:
-        self.encoder = MLP(list(self.hidden), self.activation, True)
+        self.encoder = MLP(list(self.hidden), self.activation, self.activation)
         self.mean_head = nn.Dense(self.latent_dim)
         self.logvar_head = nn.Dense(self.latent_dim)
-        self.decoder = MLP(
-            [*reversed(self.hidden), self.n_features], self.activation, False
-        )
+        self.decoder = self.make_decoder()
 
     def posterior(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Return the posterior mean and bounded log-variance of each row."""

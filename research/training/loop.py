@@ -22,6 +22,7 @@ from research.training.compiled import (
     make_optimizer,
     over_replicas,
     structure_key,
+    use_compile_cache,
 )
 from research.training.steps import batch_plan, make_epoch_fn, make_rowwise_fn
 
@@ -37,11 +38,14 @@ class TrainSettings:
 
     optimizer: str = "adam"
     lr: float = 1e-3
+    optimizer_kwargs: dict = dataclasses.field(default_factory=dict)
     epochs: int = 100
     batch_size: int = 64
     patience: int = 10
     n_seeds: int = 1
     drop_last: bool = False
+    compile_cache_dir: str | None = None
+    log_every: int = 1
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "TrainSettings":
@@ -51,7 +55,7 @@ class TrainSettings:
         if unknown:
             raise ValueError(f"unknown train options {unknown}; valid: {sorted(names)}")
         settings = cls(**dict(cfg))
-        for name in ("epochs", "batch_size", "n_seeds"):
+        for name in ("epochs", "batch_size", "n_seeds", "log_every"):
             value = getattr(settings, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"train.{name}={value!r} must be an integer >= 1")
@@ -62,7 +66,7 @@ class TrainSettings:
             )
         if not (isinstance(settings.lr, int | float) and settings.lr > 0):
             raise ValueError(f"train.lr={settings.lr!r} must be a number > 0")
-        make_optimizer(settings.optimizer, settings.lr)
+        make_optimizer(settings.optimizer, settings.lr, settings.optimizer_kwargs)
         return settings
 
 
@@ -110,8 +114,16 @@ class Trainer:
         self.model = model
         self.settings = settings
         self.n_features = n_features
-        self.tx = make_optimizer(settings.optimizer, settings.lr)
-        self.key = (structure_key(model), settings.optimizer, settings.n_seeds)
+        use_compile_cache(settings.compile_cache_dir)
+        self.tx = make_optimizer(
+            settings.optimizer, settings.lr, settings.optimizer_kwargs
+        )
+        # Optimizer arguments other than the learning rate are compiled in.
+        optimizer_key = (
+            settings.optimizer,
+            tuple(sorted(settings.optimizer_kwargs.items())),
+        )
+        self.key = (structure_key(model), optimizer_key, settings.n_seeds)
         self.hparams = _hparam_arrays(model)
         self.compile_seconds = 0.0
 
@@ -200,16 +212,21 @@ class Trainer:
                 params, opt_state, active, data, loop_key, epoch_num, self.hparams
             )
             val_loss = _mean_per_replica(self.rowwise("recon", params, val))
-            metrics = {f"train/{k}": v for k, v in metrics.items()}
+            metrics = {_history_name(k): v for k, v in metrics.items()}
             metrics["val/recon_loss"] = val_loss
             host = jax.device_get(metrics)  # the one host sync of the epoch
             for name, values in host.items():
-                history.setdefault(name, []).append([float(v) for v in values])
-            improved = state.update(epoch, host)
+                if name != "train/params_finite":
+                    history.setdefault(name, []).append([float(v) for v in values])
+            improved, events = state.update(epoch, host)
             best_params = _keep_improved(jnp.asarray(improved), params, best_params)
             rate = data.shape[0] / (time.perf_counter() - epoch_start)
-            log.info(state.describe(epoch, s.epochs, host, rate))
-            if not state.active.any():
+            done = not state.active.any() or epoch == s.epochs
+            if done or epoch % s.log_every == 0 or epoch == 1:
+                log.info(state.describe(epoch, s.epochs, host, rate))
+            for event in events:
+                log.info(event)
+            if done:
                 break
         return TrainResult(
             params=best_params,
@@ -223,6 +240,22 @@ class Trainer:
         )
 
 
+def _history_name(term: str) -> str:
+    """Name an epoch's loss term in the history: `recon` becomes train/recon_loss."""
+    return "train/recon_loss" if term == "recon" else f"train/{term}"
+
+
+def _non_finite(train_loss: float, val_loss: float, params_finite: bool) -> str | None:
+    """Return why a replica's epoch failed, or None if all its values are finite."""
+    if not math.isfinite(train_loss):
+        return f"non-finite training loss ({train_loss})"
+    if not params_finite:
+        return "non-finite parameters (from a non-finite gradient)"
+    if not math.isfinite(val_loss):
+        return f"non-finite validation reconstruction loss ({val_loss})"
+    return None
+
+
 class _EarlyStopping:
     """Per-replica early stopping and failure bookkeeping on the host."""
 
@@ -234,42 +267,50 @@ class _EarlyStopping:
         self.epochs_run = np.zeros(n_seeds, int)
         self.failures: list[str | None] = [None] * n_seeds
 
-    def update(self, epoch: int, host: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Record one epoch's losses; return which replicas improved."""
+    def update(
+        self, epoch: int, host: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, list[str]]:
+        """Record one epoch's losses.
+
+        Returns which replicas improved, and a log message for each replica that
+        stopped or failed in this epoch.
+        """
         train_loss = host["train/loss"]
         val_loss = host["val/recon_loss"]
-        grad_norm = host["train/grad_norm"]
+        params_finite = host["train/params_finite"]
         self.epochs_run[self.active] = epoch
         improved = np.zeros_like(self.active)
+        events = []
+        name = "training" if len(self.active) == 1 else "replica {}"
         for r in np.flatnonzero(self.active):
-            values = {
-                "training loss": train_loss[r],
-                "gradient norm": grad_norm[r],
-                "validation reconstruction loss": val_loss[r],
-            }
-            bad = [name for name, v in values.items() if not math.isfinite(v)]
-            if bad:
-                self.failures[r] = (
-                    f"non-finite {bad[0]} ({values[bad[0]]}) at epoch {epoch}"
-                )
+            failure = _non_finite(train_loss[r], val_loss[r], params_finite[r])
+            if failure:
+                self.failures[r] = f"{failure} at epoch {epoch}"
                 self.active[r] = False
+                events.append(f"{name.format(r)} failed: {self.failures[r]}")
             elif val_loss[r] < self.best_val[r]:
                 self.best_val[r], self.best_epoch[r] = val_loss[r], epoch
                 improved[r] = True
             elif self.patience and epoch - self.best_epoch[r] >= self.patience:
                 self.active[r] = False
-        return improved
+                events.append(
+                    f"{name.format(r)} stopped early at epoch {epoch}: no lower val "
+                    f"recon for {self.patience} epochs; keeping epoch "
+                    f"{self.best_epoch[r]} (val recon {self.best_val[r]:.4f})"
+                )
+        return improved, events
 
     def describe(self, epoch: int, epochs: int, host, rate: float) -> str:
         """Return the log line of one epoch: means over replicas that ran it."""
         ran = self.epochs_run == epoch
         ran = ran if ran.any() else np.ones_like(ran)
         train_loss = float(np.mean(host["train/loss"][ran]))
+        train_recon = float(np.mean(host["train/recon_loss"][ran]))
         val_loss = float(np.mean(host["val/recon_loss"][ran]))
-        line = (
-            f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  "
-            f"val recon {val_loss:.4f}  {rate:,.0f} rows/s"
-        )
+        line = f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  "
+        if "train/kl" in host:  # the loss is not the reconstruction error alone
+            line += f"train recon {train_recon:.4f}  "
+        line += f"val recon {val_loss:.4f}  {rate:,.0f} rows/s"
         if len(self.active) > 1:
             line += f"  replicas active {int(self.active.sum())}/{len(self.active)}"
         return line
