@@ -4,10 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-# The demo sweep: which autoencoder gives the best features for a classifier that sees
-# 50 labels, on the bundled breast-cancer data (3 models x 2 classifiers x 3 seeds).
-DEMO_SWEEP := model=ae,dae,vae classifier=logreg,random_forest labels.budget=50 seed=0,1,2 \
-	train.log_every=25
+# The demo sweep (configs/experiment/demo.yaml): which autoencoder gives the best
+# features for a classifier that sees 50 labels, on the bundled breast-cancer data.
+DEMO_SWEEP := experiment=demo
 
 .PHONY: demo test venv clean-venv
 

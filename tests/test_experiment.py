@@ -262,3 +262,20 @@ def test_compile_cache_shared_between_processes(tmp_path):
     assert any(cache.iterdir())
     assert hits[0] == 0
     assert hits[1] > 0
+
+
+@pytest.mark.slow
+def test_bench_script_writes_report(tmp_path):
+    out = tmp_path / "bench.md"
+    result = subprocess.run(
+        [sys.executable, "scripts/bench_train.py", "--rows", "3000", "--reps", "1",
+         "--seeds", "2", "--skip-sweep", "--skip-scale", "--no-torch", "--out", out],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = out.read_text()
+    assert "## Speed: the reference fraud network" in text
+    assert "## Speed: the default model=ae" in text
+    for variant in ("(a) project loop", "(b) per-step loop", "(c) project loop"):
+        assert text.count(f"| {variant}") == 2, variant
+    assert "GFLOP/s" in text

@@ -1,0 +1,409 @@
+"""Benchmark the training loop against a per-step loop and PyTorch, side by side.
+
+    python scripts/bench_train.py                      # writes results/bench_train.md
+    python scripts/bench_train.py --reps 3 --rows 50000 --skip-sweep --out /tmp/b.md
+
+Workloads: the reference network of the public credit-card fraud notebook (30 -> 100
+tanh -> 50 relu -> 50 tanh -> 100 tanh -> 30 relu) at batch 256, and the default
+model=ae at batch 64; MSE, Adam 1e-3, random float32 rows shuffled each epoch, the last
+partial batch dropped. The variants run in one process, interleaved, after a warm-up:
+
+  (a) the project's loop (research.training.Trainer: one compiled call per epoch)
+  (b) a plain per-step loop: one jitted step called from Python per minibatch
+  (c) the project's loop with train.n_seeds=8, counted per model
+  (d) an idiomatic PyTorch loop (DataLoader, zero_grad, backward, step), if installed
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import optax  # noqa: E402
+
+from research.models import build_model  # noqa: E402
+from research.provenance import git_commit, library_versions  # noqa: E402
+from research.training import Trainer, TrainSettings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+FULL_ROWS = 284_807
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """A network (as a model config and as layer widths and activations) and a batch."""
+
+    title: str
+    model: dict
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]
+    batch: int
+
+    def flops_per_sample(self) -> int:
+        """Return the training FLOPs per row: 6 per weight (forward 2, backward 4).
+
+        Biases, activations and the optimizer update are left out, so this slightly
+        undercounts the work.
+        """
+        pairs = zip(self.layers[:-1], self.layers[1:], strict=True)
+        return 6 * sum(a * b for a, b in pairs)
+
+
+REFERENCE = Workload(
+    title="the reference fraud network (30-100-50-50-100-30), batch 256",
+    model={
+        "name": "ae",
+        "hidden": [100],
+        "latent_dim": 50,
+        "activation": "tanh",
+        "latent_activation": "relu",
+        "decoder_hidden": [50, 100],
+        "decoder_activation": "tanh",
+        "output_activation": "relu",
+    },
+    layers=(30, 100, 50, 50, 100, 30),
+    activations=("tanh", "relu", "tanh", "tanh", "relu"),
+    batch=256,
+)
+DEFAULT = Workload(
+    title="the default model=ae (30-64-32-8-32-64-30), batch 64",
+    model={"name": "ae", "hidden": [64, 32], "latent_dim": 8, "activation": "relu"},
+    layers=(30, 64, 32, 8, 32, 64, 30),
+    activations=("relu", "relu", "identity", "relu", "relu", "identity"),
+    batch=64,
+)
+
+
+def nominal_peak() -> tuple[float, str]:
+    """Return the CPU's nominal fp32 peak in GFLOP/s and how it was computed.
+
+    Peak = cores x clock x FLOPs per cycle per core, where a core retires two FMA
+    instructions per cycle: 2 x 16 lanes x 2 = 64 FLOPs with AVX-512, 32 with AVX2.
+    Single-FMA-unit AVX-512 parts reach half of this figure.
+    """
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    flags = next((ln for ln in info.splitlines() if ln.startswith("flags")), "")
+    mhz = next((ln for ln in info.splitlines() if ln.startswith("cpu MHz")), "")
+    ghz = float(mhz.split(":")[1]) / 1000 if mhz else float("nan")
+    per_cycle = 64 if "avx512f" in flags else 32 if " fma" in flags else 8
+    cores = os.cpu_count() or 1
+    peak = cores * ghz * per_cycle
+    how = f"{cores} cores x {ghz:.2f} GHz x {per_cycle} FLOPs/cycle"
+    return peak, how
+
+
+def cpu_name() -> str:
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    for line in info.splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+class ProjectLoop:
+    """Variant (a) or (c): one epoch of Trainer.fit per measurement."""
+
+    def __init__(self, work: Workload, x: np.ndarray, n_seeds: int):
+        settings = TrainSettings(
+            batch_size=work.batch, drop_last=True, epochs=1, patience=0, n_seeds=n_seeds
+        )
+        self.trainer = Trainer(build_model(work.model, 30), settings, 30)
+        self.x, self.val = x, x[:1024]
+        self.models = n_seeds
+        self.samples = (len(x) // work.batch) * work.batch * n_seeds
+
+    def warm_up(self) -> float:
+        self.trainer.fit(self.x, self.val, seed=0)
+        return self.trainer.compile_seconds
+
+    def epoch(self, rep: int) -> float:
+        return self.trainer.fit(self.x, self.val, seed=rep).time_train
+
+
+class PerStepLoop:
+    """Variant (b): host-side shuffling and slicing, one jitted step per minibatch."""
+
+    def __init__(self, work: Workload, x: np.ndarray):
+        model = build_model(work.model, 30)
+        self.params = model.init(jax.random.key(0), jnp.zeros((1, 30)), train=False)
+        tx = optax.adam(1e-3)
+        self.opt_state = tx.init(self.params)
+        self.x, self.models, self.batch = x, 1, work.batch
+        self.samples = (len(x) // work.batch) * work.batch
+
+        def loss_fn(params, batch):
+            return jnp.mean(model.apply(params, batch, train=True)[1]["loss"])
+
+        @jax.jit
+        def step(params, opt_state, batch):
+            loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        self.step = step
+
+    def warm_up(self) -> float:
+        start = time.perf_counter()
+        batch = self.x[: self.batch]
+        jax.block_until_ready(self.step(self.params, self.opt_state, batch))
+        return time.perf_counter() - start
+
+    def epoch(self, rep: int) -> float:
+        start = time.perf_counter()
+        order = np.random.default_rng(rep).permutation(len(self.x))
+        params, opt_state, losses = self.params, self.opt_state, []
+        size = self.batch
+        for i in range(len(self.x) // size):
+            batch = self.x[order[i * size : (i + 1) * size]]
+            params, opt_state, loss = self.step(params, opt_state, batch)
+            losses.append(loss)
+        jax.block_until_ready(jnp.stack(losses).mean())
+        return time.perf_counter() - start
+
+
+class TorchLoop:
+    """Variant (d): the same network in PyTorch with a DataLoader."""
+
+    def __init__(self, work: Workload, x: np.ndarray):
+        import torch
+        from torch import nn
+
+        self.torch, self.models, self.batch = torch, 1, work.batch
+        self.data = torch.utils.data.TensorDataset(torch.from_numpy(x))
+        self.samples = (len(x) // work.batch) * work.batch
+        modules = {"tanh": nn.Tanh, "relu": nn.ReLU, "identity": nn.Identity}
+        layers = []
+        for i, name in enumerate(work.activations):
+            layers += [nn.Linear(work.layers[i], work.layers[i + 1]), modules[name]()]
+        self.model = nn.Sequential(*layers)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+
+    def warm_up(self) -> float:
+        return 0.0
+
+    def epoch(self, rep: int) -> float:
+        torch = self.torch
+        generator = torch.Generator().manual_seed(rep)
+        loader = torch.utils.data.DataLoader(
+            self.data,
+            batch_size=self.batch,
+            shuffle=True,
+            drop_last=True,
+            generator=generator,
+        )
+        start = time.perf_counter()
+        for (batch,) in loader:
+            self.optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(self.model(batch), batch)
+            loss.backward()
+            self.optimizer.step()
+        return time.perf_counter() - start
+
+
+def measure(variants: dict, reps: int) -> dict[str, dict]:
+    """Warm every variant up, then time `reps` epochs of each, interleaved."""
+    compile_seconds = {}
+    for name, variant in variants.items():
+        print(f"warm-up {name}", flush=True)
+        compile_seconds[name] = variant.warm_up()
+        variant.epoch(0)
+    rates: dict[str, list[float]] = {name: [] for name in variants}
+    for rep in range(1, reps + 1):
+        for name, variant in variants.items():
+            rates[name].append(variant.samples / variant.epoch(rep))
+        summary = ", ".join(f"{n.split()[0]} {r[-1]:,.0f}" for n, r in rates.items())
+        print(f"repetition {rep}/{reps}: samples/s {summary}", flush=True)
+    return {
+        name: {
+            "rates": rates[name],
+            "models": variants[name].models,
+            "compile": compile_seconds[name],
+        }
+        for name in variants
+    }
+
+
+def speed_table(work: Workload, results: dict[str, dict]) -> list[str]:
+    peak, _ = nominal_peak()
+    base = statistics.median(results["(a) project loop"]["rates"])
+    lines = [
+        "| variant | samples/s (median) | min - max | time per sample / (a) | "
+        "compile s | GFLOP/s | of peak |",
+        "| :-- | --: | --: | --: | --: | --: | --: |",
+    ]
+    for name, result in results.items():
+        rates = result["rates"]
+        median = statistics.median(rates)
+        gflops = median * work.flops_per_sample() / 1e9
+        lines.append(
+            f"| {name} | {median:,.0f} | {min(rates):,.0f} - {max(rates):,.0f} | "
+            f"{base / median:.2f} | {result['compile']:.2f} | "
+            f"{gflops:.1f} | {gflops / peak:.1%} |"
+        )
+    return lines
+
+
+def sweep_throughput() -> list[str]:
+    """Run the demo sweep in a subprocess; count its compilations from the records."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "scripts/run.py", "-m", "experiment=demo",
+             f"hydra.sweep.dir={tmp}"],
+            cwd=REPO, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        records = [json.loads(p.read_text()) for p in Path(tmp).rglob("record.json")]
+    per_model: dict[str, list[int]] = {}
+    for record in records:
+        name = record["config"]["model"]["name"]
+        per_model.setdefault(name, []).append(record["metrics"]["compile/executables"])
+    lines = [
+        f"Command: `python scripts/run.py -m experiment=demo` ({len(records)} jobs), "
+        f"{seconds:.1f} s end to end including Python start-up, "
+        f"{seconds / len(records):.2f} s per job.",
+        "",
+        "| model | jobs | jobs that compiled | executables compiled |",
+        "| :-- | --: | --: | --: |",
+    ]
+    for name, counts in per_model.items():
+        compiled = sum(1 for c in counts if c > 0)
+        lines.append(f"| {name} | {len(counts)} | {compiled} | {sum(counts)} |")
+    return lines
+
+
+def scale_child(rows: int) -> None:
+    """Print one JSON line: seconds per epoch and peak RSS for `rows` rows."""
+    x = np.random.default_rng(0).normal(size=(rows, 30)).astype(np.float32)
+    loop = ProjectLoop(REFERENCE, x, n_seeds=1)
+    loop.warm_up()
+    seconds = statistics.median(loop.epoch(rep) for rep in range(1, 4))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "epoch_s": seconds, "peak_rss_mib": peak_mib}))
+
+
+def scale_table(sizes: list[int]) -> list[str]:
+    lines = [
+        "| rows | data MiB | epoch s (median of 3) | samples/s | peak RSS MiB |",
+        "| --: | --: | --: | --: | --: |",
+    ]
+    for rows in sizes:
+        output = subprocess.run(
+            [sys.executable, __file__, "--scale-child", str(rows)],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        result = json.loads(output.strip().splitlines()[-1])
+        data_mib = rows * 30 * 4 / 2**20
+        rate = (rows // REFERENCE.batch) * REFERENCE.batch / result["epoch_s"]
+        lines.append(
+            f"| {rows:,} | {data_mib:.1f} | {result['epoch_s']:.3f} | {rate:,.0f} | "
+            f"{result['peak_rss_mib']:.0f} |"
+        )
+        print(f"scale {rows:,} rows: {result['epoch_s']:.3f} s per epoch", flush=True)
+    return lines
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=FULL_ROWS, help="rows of data")
+    parser.add_argument("--reps", type=int, default=5, help="timed epochs per variant")
+    parser.add_argument("--seeds", type=int, default=8, help="replicas of (c)")
+    parser.add_argument("--out", type=Path, default=REPO / "results/bench_train.md")
+    parser.add_argument("--skip-sweep", action="store_true", help="skip the demo sweep")
+    parser.add_argument("--skip-scale", action="store_true", help="skip the scale runs")
+    parser.add_argument("--no-torch", action="store_true", help="skip variant (d)")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def build_variants(args: argparse.Namespace, work: Workload) -> dict:
+    x = np.random.default_rng(0).normal(size=(args.rows, 30)).astype(np.float32)
+    variants = {
+        "(a) project loop": ProjectLoop(work, x, n_seeds=1),
+        "(b) per-step loop": PerStepLoop(work, x),
+        f"(c) project loop, n_seeds={args.seeds}, per model": ProjectLoop(
+            work, x, n_seeds=args.seeds
+        ),
+    }
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch is not installed: skipping (d); pip install torch", flush=True)
+    else:
+        if not args.no_torch:
+            variants["(d) PyTorch loop"] = TorchLoop(work, x)
+    return variants
+
+
+def report(args, speed_lines, sweep_lines, scale_lines, elapsed: float) -> str:
+    peak, how = nominal_peak()
+    versions = library_versions()
+    try:
+        import torch
+
+        versions["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        versions["torch"] = "not installed"
+    lines = [
+        "# Training-loop benchmark",
+        "",
+        f"Produced by `python scripts/bench_train.py --reps {args.reps}` at commit "
+        f"`{git_commit()}` in {elapsed:.0f} s.",
+        "",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores, JAX backend "
+        f"{jax.default_backend()} ({jax.devices()[0].device_kind}). Versions: "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + ".",
+        "",
+        f"In each speed table, every variant ran {args.reps} timed epochs of "
+        f"{args.rows:,} rows x 30, interleaved with the others after a warm-up epoch. "
+        "Samples/s of (c) count the rows of all replicas, so its time per sample is "
+        "per model. `time per sample / (a)` above 1 means (a) is faster. GFLOP/s "
+        "counts 6 FLOPs per weight per row; the nominal fp32 peak is "
+        f"{peak:.0f} GFLOP/s ({how}).",
+        *speed_lines,
+    ]
+    if sweep_lines:
+        lines += ["", "## Sweep throughput", "", *sweep_lines]
+    if scale_lines:
+        lines += ["", "## Scale: the project loop, one replica", "", *scale_lines]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    args = parse_args()
+    if args.scale_child:
+        scale_child(args.scale_child)
+        return
+    start = time.perf_counter()
+    speed_lines = []
+    for work in (REFERENCE, DEFAULT):
+        print(f"speed: {work.title}", flush=True)
+        results = measure(build_variants(args, work), args.reps)
+        speed_lines += ["", f"## Speed: {work.title}", "", *speed_table(work, results)]
+    sweep_lines = [] if args.skip_sweep else sweep_throughput()
+    sizes = [10_000, 50_000, FULL_ROWS]
+    scale_lines = [] if args.skip_scale else scale_table(sizes)
+    elapsed = time.perf_counter() - start
+    text = report(args, speed_lines, sweep_lines, scale_lines, elapsed)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
