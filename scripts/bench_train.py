@@ -292,8 +292,21 @@ def scale_child(rows: int) -> None:
     loop = ProjectLoop(REFERENCE, x, n_seeds=1)
     loop.warm_up()
     seconds = statistics.median(loop.epoch(rep) for rep in range(1, 4))
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "epoch_s": seconds, "peak_rss_mib": peak_mib}))
+    print(json.dumps({"rows": rows, "epoch_s": seconds, "peak_rss_mib": peak_rss()}))
+
+
+def peak_rss() -> float:
+    """Return this process's peak resident memory in MiB.
+
+    VmHWM from /proc is per process image; getrusage's ru_maxrss would report the
+    parent's peak in a child started by fork and exec.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def scale_table(sizes: list[int]) -> list[str]:
