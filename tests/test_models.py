@@ -157,7 +157,7 @@ def test_variant_option_ranges(cfg, message):
 
 
 def test_registry_lists_builtins():
-    assert {"ae", "dae", "vae"} <= set(MODELS)
+    assert {"ae", "dae", "vae", "sparse_ae", "contractive_ae"} <= set(MODELS)
     assert all(issubclass(cls, nn.Module) for cls in MODELS.values())
 
 
@@ -166,7 +166,8 @@ def test_registry_lists_builtins():
     [
         (
             {"name": "convae", **CFG},
-            "unknown model='convae'; valid names: ae, dae, vae",
+            "unknown model='convae'; valid names: ae, contractive_ae, dae, "
+            "sparse_ae, vae",
         ),
         ({"name": "ae", **CFG, "beta": 2.0}, "model=ae does not take beta"),
         (
@@ -192,6 +193,5 @@ def test_model_hparams_per_variant():
     assert model_hparams(build_model({"name": "ae", **CFG}, 3)) == {}
     dae = build_model({"name": "dae", **CFG, "noise_std": 0.2, "mask_prob": 0.0}, 3)
     assert model_hparams(dae) == {"noise_std": 0.2, "mask_prob": 0.0}
-    assert model_hparams(build_model({"name": "vae", **CFG, "beta": 4.0}, 3)) == {
-        "beta": 4.0
-    }
+    vae = build_model({"name": "vae", **CFG, "beta": 4.0}, 3)
+    assert model_hparams(vae) == {"beta": 4.0, "kl_warmup_epochs": 0.0}

@@ -43,12 +43,21 @@ class MLP(nn.Module):
     final_activation: str = "identity"
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(
+        self, x: jax.Array, *, all_layers: bool = False
+    ) -> jax.Array | list[jax.Array]:
+        """Apply the layers to `x` and return the last layer's output.
+
+        With `all_layers=True` return the list of every layer's output after its
+        activation instead. Its last entry is the usual output.
+        """
+        outputs = []
         for i, width in enumerate(self.widths):
             x = nn.Dense(width, name=f"dense_{i}")(x)
             last = i == len(self.widths) - 1
             x = get_activation(self.final_activation if last else self.activation)(x)
-        return x
+            outputs.append(x)
+        return outputs if all_layers else x
 
 
 def squared_error(x: jax.Array, reconstruction: jax.Array) -> jax.Array:

@@ -63,6 +63,17 @@ class DenseAE(nn.Module):
             return hparams[name]
         return getattr(self, name)
 
+    def epoch_hparams(
+        self, hparams: Mapping[str, jax.Array], epoch: int
+    ) -> dict[str, jax.Array]:
+        """Return the hyperparameters for training epoch `epoch` (counted from 1).
+
+        The training loop calls it before every epoch with the run's base values. A
+        variant with a schedule overrides it, and must keep every array's shape and
+        dtype so that the compiled epoch is reused. This base class has no schedule.
+        """
+        return dict(hparams)
+
     def __call__(
         self,
         x: jax.Array,

@@ -1,6 +1,7 @@
 """Registry that maps a config name (`model.name`) to an autoencoder module class."""
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -38,14 +39,42 @@ def get_model_class(name: str) -> type[nn.Module]:
     return MODELS[name]
 
 
+def import_variant_module(module: Any, name: str) -> None:
+    """Import `module` (the `model.module` key) so that its `@register` calls run.
+
+    Raises ValueError when the import fails or the module does not register `name`.
+    """
+    if not isinstance(module, str) or not module:
+        raise ValueError(
+            f"model.module={module!r} must be a dotted Python module name, such as "
+            "myvariants.tiny"
+        )
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise ValueError(
+            f"model.module={module!r} could not be imported ({err}); check that the "
+            "directory containing its top-level package is on PYTHONPATH"
+        ) from err
+    if name not in MODELS:
+        raise ValueError(
+            f"model.module={module!r} was imported but registers no model {name!r}; "
+            f"decorate the class with @register({name!r})"
+        )
+
+
 def build_model(model_cfg: Mapping[str, Any], n_features: int) -> nn.Module:
     """Build the module named by `model_cfg["name"]` from the other config keys.
 
-    Raises ValueError for an unknown name, an unknown key or a width below 1.
+    An optional `module` key names a Python module to import first, so that a
+    variant defined outside this package registers itself. Raises ValueError for an
+    unknown name, a failed import, an unknown key or a width below 1.
     """
+    if model_cfg.get("module") is not None:
+        import_variant_module(model_cfg["module"], model_cfg["name"])
     cls = get_model_class(model_cfg["name"])
     fields = {f.name for f in dataclasses.fields(cls)} - {"parent", "name"}
-    kwargs = {k: v for k, v in model_cfg.items() if k != "name"}
+    kwargs = {k: v for k, v in model_cfg.items() if k not in ("name", "module")}
     unknown = sorted(set(kwargs) - fields)
     if unknown:
         raise ValueError(

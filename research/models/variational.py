@@ -17,9 +17,31 @@ from research.models.registry import register
 LOGVAR_BOUND = 10.0
 
 
+# A latent dimension is active when the variance over rows of its posterior mean
+# exceeds this value, the criterion of Burda, Grosse and Salakhutdinov, "Importance
+# Weighted Autoencoders" (arXiv:1509.00519).
+ACTIVE_UNIT_THRESHOLD = 0.01
+
+
+def gaussian_kl_per_dim(mean: jax.Array, logvar: jax.Array) -> jax.Array:
+    """KL(N(mean, exp(logvar)) || N(0, 1)) of each latent dimension, per row."""
+    return 0.5 * (jnp.exp(logvar) + jnp.square(mean) - 1.0 - logvar)
+
+
 def gaussian_kl(mean: jax.Array, logvar: jax.Array) -> jax.Array:
     """KL(N(mean, exp(logvar)) || N(0, I)) per row, summed over latent dimensions."""
-    return 0.5 * jnp.sum(jnp.exp(logvar) + jnp.square(mean) - 1.0 - logvar, axis=-1)
+    return jnp.sum(gaussian_kl_per_dim(mean, logvar), axis=-1)
+
+
+def active_units(
+    posterior_means: jax.Array, threshold: float = ACTIVE_UNIT_THRESHOLD
+) -> int:
+    """Count latent dimensions whose posterior mean varies over rows by > `threshold`.
+
+    `posterior_means` has shape (rows, latent_dim), as `encode` returns it.
+    """
+    variance = jnp.var(jnp.asarray(posterior_means), axis=0)
+    return int(jnp.sum(variance > threshold))
 
 
 @register("vae")
@@ -28,16 +50,26 @@ class VariationalAE(DenseAE):
 
     The objective per row is 0.5 * (sum of squared errors over features) plus
     `beta` times the KL term; `recon` stays the mean squared error over features.
-    Sampling in training uses the rng stream `sample`.
+    Sampling in training uses the rng stream `sample`. With `kl_warmup_epochs` = W
+    > 0, `epoch_hparams` scales `beta` by min(1, epoch / W), counting from epoch 1.
     """
 
     beta: float = 1.0
+    kl_warmup_epochs: int = 0
 
-    hparam_names: ClassVar[tuple[str, ...]] = ("beta",)
+    # The warm-up length is only read on the host by `epoch_hparams`, but listing it
+    # here keeps it out of the compiled structure, so a sweep over it compiles once.
+    hparam_names: ClassVar[tuple[str, ...]] = ("beta", "kl_warmup_epochs")
 
     def check_options(self) -> None:
         if not self.beta >= 0:
             raise ValueError(f"model.beta={self.beta} must be >= 0")
+        warmup = self.kl_warmup_epochs
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ValueError(
+                f"model.kl_warmup_epochs={warmup!r} must be an integer >= 0 "
+                "(0 turns the warm-up off)"
+            )
         if self.latent_activation != "identity":
             raise ValueError(
                 f"model.latent_activation={self.latent_activation!r} is not supported "
@@ -59,6 +91,28 @@ class VariationalAE(DenseAE):
 
     def encode(self, x: jax.Array) -> jax.Array:
         return self.posterior(x)[0]
+
+    def kl_per_dim(self, x: jax.Array) -> jax.Array:
+        """Return the KL term of each row and latent dimension, shape (B, latent_dim).
+
+        Its sum over dimensions is the `kl` term of `__call__`.
+        """
+        return gaussian_kl_per_dim(*self.posterior(x))
+
+    def epoch_hparams(
+        self, hparams: Mapping[str, jax.Array], epoch: int
+    ) -> dict[str, jax.Array]:
+        """Return `hparams` with `beta` scaled by the KL warm-up factor of `epoch`.
+
+        The factor is min(1, epoch / kl_warmup_epochs), or 1 without warm-up, and
+        `epoch` counts from 1. The new `beta` is a float32 scalar array like the old
+        one, so a compiled step takes it without recompiling.
+        """
+        warmup = jnp.asarray(self.hparam(hparams, "kl_warmup_epochs"), jnp.float32)
+        ramp = jnp.minimum(1.0, epoch / jnp.maximum(warmup, 1.0))
+        scale = jnp.where(warmup > 0, ramp, 1.0)
+        beta = jnp.asarray(self.hparam(hparams, "beta"), jnp.float32)
+        return {**hparams, "beta": beta * scale}
 
     def __call__(
         self,

@@ -127,6 +127,19 @@ class Trainer:
         self.hparams = _hparam_arrays(model)
         self.compile_seconds = 0.0
 
+    def epoch_hparams(self, epoch: int) -> dict[str, jax.Array]:
+        """Return the hyperparameters of `epoch` (counted from 1), as float32 arrays.
+
+        A variant can schedule them (such as a KL warm-up) with an
+        `epoch_hparams(hparams, epoch)` method; the arrays keep their shapes, so the
+        schedule does not recompile.
+        """
+        schedule = getattr(self.model, "epoch_hparams", None)
+        if schedule is None:
+            return self.hparams
+        scheduled = schedule(dict(self.hparams), epoch)
+        return {k: jnp.asarray(v, jnp.float32) for k, v in scheduled.items()}
+
     def _compiled(self, name: str, build, *args):
         fn, seconds = compile_once(name, self.key, build, *args)
         self.compile_seconds += seconds
@@ -152,7 +165,7 @@ class Trainer:
         return params, opt_state
 
     def rowwise(self, method: str, params: Any, data: jax.Array) -> jax.Array:
-        """Apply `method` ("recon" or "encode") to every row, per replica."""
+        """Apply `method` ("recon", "encode", ...) to every row, per replica."""
         chunk = min(ROW_CHUNK, data.shape[0])
 
         def build():
@@ -208,8 +221,9 @@ class Trainer:
             epoch_start = time.perf_counter()
             active = jnp.asarray(state.active)
             epoch_num = jnp.asarray(epoch, jnp.int32)
+            hparams = self.epoch_hparams(epoch)
             params, opt_state, metrics = epoch_fn(
-                params, opt_state, active, data, loop_key, epoch_num, self.hparams
+                params, opt_state, active, data, loop_key, epoch_num, hparams
             )
             val_loss = _mean_per_replica(self.rowwise("recon", params, val))
             metrics = {_history_name(k): v for k, v in metrics.items()}

@@ -115,15 +115,16 @@ def make_epoch_fn(
 def make_rowwise_fn(model: nn.Module, method: str, chunk: int) -> Callable:
     """Build `fn(params, data, hparams)` that applies `method` in chunks of rows.
 
-    `method="recon"` returns each row's reconstruction error (train=False) and
-    `method="encode"` each row's deterministic latent code. Chunks bound the memory of
+    `method="recon"` returns each row's reconstruction error (train=False); any other
+    name is a module method of one argument, such as `encode` (the deterministic
+    latent code of each row). Chunks bound the memory of
     large inputs; the padding rows of the last chunk are cut off.
     """
 
     def per_chunk(params, x, hparams):
-        if method == "encode":
-            return model.apply(params, x, method="encode")
-        return model.apply(params, x, train=False, hparams=hparams)[1]["recon"]
+        if method == "recon":
+            return model.apply(params, x, train=False, hparams=hparams)[1]["recon"]
+        return model.apply(params, x, method=method)
 
     def fn(params, data, hparams):
         TRACE_COUNTS[method] += 1
