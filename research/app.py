@@ -10,9 +10,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from research.experiment import Outcome, run_experiment
+from research.callbacks import job_label
+from research.experiment import Outcome, run_experiment, unused_config
+from research.plot_data import save_run_outputs
 from research.provenance import git_commit, library_versions
-from research.records import RECORD_NAME, write_record
+from research.records import RECORD_NAME, describe_hardware, write_record
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ def run_job(cfg: DictConfig) -> float | None:
         "output_dir": str(output_dir),
         "overrides": list(hydra_cfg.overrides.task),
     }
+    label = job_label(job["num"])
+    log.info("%s started: %s", label, " ".join(job["overrides"]) or "no overrides")
     start = time.perf_counter()
     try:
         outcomes, facts = run_experiment(cfg)
@@ -42,7 +46,8 @@ def run_job(cfg: DictConfig) -> float | None:
             log.error("run failed: %s", error)
         else:
             log.exception("run failed: %s", error)
-        write_record(output_dir / RECORD_NAME, _record(cfg, job, None, {}, error))
+        facts = {"unused": _unused_or_empty(cfg)}
+        write_record(output_dir / RECORD_NAME, _record(cfg, job, None, facts, error))
         if hydra_cfg.mode != RunMode.MULTIRUN:
             sys.exit(1)
         return None
@@ -50,7 +55,16 @@ def run_job(cfg: DictConfig) -> float | None:
     for outcome, path in zip(outcomes, paths, strict=True):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_record(path, _record(cfg, job, outcome, facts, outcome.error))
-    return _log_summary(outcomes, output_dir, time.perf_counter() - start)
+        save_run_outputs(path.parent, outcome.arrays, cfg.get("plots"))
+    return _log_summary(outcomes, output_dir, time.perf_counter() - start, label)
+
+
+def _unused_or_empty(cfg: DictConfig) -> list[str]:
+    """Return `unused_config(cfg)`, or [] when the config is too broken to tell."""
+    try:
+        return unused_config(cfg)
+    except Exception:  # noqa: BLE001  (a failed record must still be written)
+        return []
 
 
 def _record_paths(output_dir: Path, n_replicas: int) -> list[Path]:
@@ -75,6 +89,7 @@ def _record(
         "metrics": outcome.metrics if outcome else {},
         "n_params": facts.get("n_params"),
         "epochs_run": outcome.epochs_run if outcome else 0,
+        "latent": outcome.latent if outcome else {},
         "history": outcome.history if outcome else {},
         "unused": facts.get("unused", []),
         "traces": facts.get("traces", {}),
@@ -82,19 +97,22 @@ def _record(
             k: v for k, v in facts.items() if k not in ("n_params", "unused", "traces")
         },
         "versions": library_versions(),
+        "hardware": describe_hardware(),
         "git_commit": git_commit(),
         "job": job,
     }
 
 
-def _log_summary(outcomes: list[Outcome], output_dir: Path, seconds: float):
+def _log_summary(outcomes: list[Outcome], output_dir: Path, seconds: float, label: str):
     scores = [o.metrics.get("test/auprc") for o in outcomes if o.error is None]
     scores = [s for s in scores if s is not None]
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
         log.error("replica %d failed: %s", outcome.replica, outcome.error)
     headline = f"test/auprc {sum(scores) / len(scores):.4f}" if scores else "no score"
-    log.info("job done in %.1f s: %s; record in %s", seconds, headline, output_dir)
+    log.info(
+        "%s done in %.1f s: %s; record in %s", label, seconds, headline, output_dir
+    )
     if failed and HydraConfig.get().mode != RunMode.MULTIRUN:
         sys.exit(1)
     return sum(scores) / len(scores) if scores else None

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from research.data import (
     Dataset,
     Split,
+    ae_budget_indices,
     ae_fit_indices,
     label_budget_indices,
     load_dataset,
@@ -30,7 +31,15 @@ from research.downstream import (
     fit_classifier,
     positive_scores,
 )
+from research.downstream.features import (
+    FEATURES,
+    SPLITS,
+    build_features,
+    check_feature_name,
+    pca_features,
+)
 from research.models import build_model
+from research.models.variational import active_units
 from research.training import (
     COMPILE_COUNTS,
     TRACE_COUNTS,
@@ -40,8 +49,6 @@ from research.training import (
 )
 
 log = logging.getLogger(__name__)
-
-FEATURES = ("latent", "raw")
 
 
 @dataclasses.dataclass
@@ -66,6 +73,9 @@ class Outcome:
     error: str | None = None
     epochs_run: int = 0
     history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    latent: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Test labels, scores and a feature sample for figures (see `figure_arrays`).
+    arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def check_config(cfg: DictConfig) -> TrainSettings:
@@ -74,14 +84,30 @@ def check_config(cfg: DictConfig) -> TrainSettings:
         raise ValueError(f"seed={cfg.seed!r} must be an integer >= 0")
     settings = TrainSettings.from_config(OmegaConf.to_container(cfg.train))
     build_model(OmegaConf.to_container(cfg.model), n_features=1)
-    if cfg.features.name not in FEATURES:
-        raise ValueError(
-            f"unknown features={cfg.features.name!r}; "
-            f"valid names: {', '.join(FEATURES)}"
-        )
-    build_classifier(OmegaConf.to_container(cfg.classifier, resolve=True))
+    check_feature_name(cfg.features.name)
+    if cfg.classifier.name != "none":
+        build_classifier(OmegaConf.to_container(cfg.classifier, resolve=True))
     make_scaler(cfg.scaler)
     return settings
+
+
+def uses_autoencoder(cfg: DictConfig) -> bool:
+    """Return whether the run trains an autoencoder."""
+    return FEATURES[cfg.features.name] or cfg.classifier.name == "none"
+
+
+def unused_config(cfg: DictConfig) -> list[str]:
+    """Return the config groups and keys that cannot affect this run's numbers.
+
+    Tables show them as "none" and count runs that differ only in them once.
+    """
+    if cfg.classifier.name == "none":
+        return ["classifier", "labels", "features"]
+    if cfg.features.name == "raw":
+        return ["model", "train", "ae"]
+    if cfg.features.name == "pca":
+        return ["train", *(f"model.{k}" for k in cfg.model if k != "latent_dim")]
+    return []
 
 
 def prepare_data(cfg: DictConfig) -> Prepared:
@@ -97,9 +123,11 @@ def prepare_data(cfg: DictConfig) -> Prepared:
     labeled = label_budget_indices(
         y["train"], cfg.labels.budget, cfg.labels.min_per_class, cfg.seed
     )
+    fit_rows = ae_fit_indices(y["train"], cfg.ae.fit_on)
+    fit_rows = ae_budget_indices(fit_rows, cfg.ae.budget, cfg.seed)
     log.info(
         "data %s: %d rows x %d features, %d positive; train %d / val %d / test %d; "
-        "%d labeled",
+        "%d labeled, autoencoder fit on %d",
         dataset.name,
         len(dataset.y),
         dataset.X.shape[1],
@@ -108,64 +136,108 @@ def prepare_data(cfg: DictConfig) -> Prepared:
         len(split.val),
         len(split.test),
         len(labeled),
+        len(fit_rows),
     )
     return Prepared(
         dataset=dataset,
         split=split,
         x=x,
         y=y,
-        fit_rows=ae_fit_indices(y["train"], cfg.ae.fit_on),
+        fit_rows=fit_rows,
         val_fit_rows=ae_fit_indices(y["val"], cfg.ae.fit_on),
         labeled_rows=labeled,
     )
 
 
-def learn_features(
+def train_autoencoder(
     cfg: DictConfig, settings: TrainSettings, data: Prepared
-) -> tuple[list[dict[str, np.ndarray]], dict[str, Any]]:
-    """Train the autoencoder and encode every split, per replica.
+) -> dict[str, Any]:
+    """Train the autoencoder replicas, then encode and score every split.
 
-    Returns one {split: features} dict per replica, and training information: the
-    TrainResult and timings. Raw features skip training.
+    Returns the TrainResult, per-replica latent codes and reconstruction errors by
+    split, latent diagnostics, the parameter count and timings.
     """
-    if cfg.features.name == "raw":
-        return [dict(data.x)] * settings.n_seeds, {}
-    model = build_model(OmegaConf.to_container(cfg.model), data.x["train"].shape[1])
-    trainer = Trainer(model, settings, data.x["train"].shape[1])
+    n_features = data.x["train"].shape[1]
+    model = build_model(OmegaConf.to_container(cfg.model), n_features)
+    trainer = Trainer(model, settings, n_features)
     result = trainer.fit(
         data.x["train"][data.fit_rows], data.x["val"][data.val_fit_rows], cfg.seed
     )
     start, compile_before = time.perf_counter(), trainer.compile_seconds
-    all_rows = np.concatenate([data.x["train"], data.x["val"], data.x["test"]])
+    all_rows = np.concatenate([data.x[s] for s in SPLITS])
     latent = np.asarray(
         jax.device_get(trainer.rowwise("encode", result.params, all_rows))
     )
     errors = np.asarray(
         jax.device_get(trainer.rowwise("recon", result.params, all_rows))
     )
+    kl = None
+    if hasattr(model, "kl_per_dim"):
+        fit = data.x["train"][data.fit_rows]
+        kl = np.asarray(trainer.rowwise("kl_per_dim", result.params, fit))
     encode_compile = trainer.compile_seconds - compile_before
-    encode_seconds = time.perf_counter() - start - encode_compile
     bounds = np.cumsum([len(data.x["train"]), len(data.x["val"])])
-    features = [
-        dict(zip(("train", "val", "test"), np.split(z, bounds), strict=True))
-        for z in latent
+    by_split = [dict(zip(SPLITS, np.split(z, bounds), strict=True)) for z in latent]
+    errors_by_split = [
+        dict(zip(SPLITS, np.split(e, bounds), strict=True)) for e in errors
     ]
-    train_errors = errors[:, : bounds[0]][:, data.fit_rows]
-    info = {
+    return {
         "result": result,
+        "latent": by_split,
+        "errors": errors_by_split,
+        "diagnostics": [
+            latent_diagnostics(z["train"][data.fit_rows], None if kl is None else kl[r])
+            for r, z in enumerate(by_split)
+        ],
         "n_params": sum(x.size for x in jax.tree.leaves(result.params))
         // settings.n_seeds,
-        "train_recon": train_errors.mean(axis=1),
-        "time/encode": encode_seconds,
+        "time/encode": time.perf_counter() - start - encode_compile,
         "time/compile": trainer.compile_seconds,
     }
-    return features, info
+
+
+def latent_diagnostics(
+    latent: np.ndarray, kl_per_dim: np.ndarray | None
+) -> dict[str, Any]:
+    """Describe the latent units on the fit rows: dead and active units, KL per unit.
+
+    A unit is dead when its value does not vary over the fit rows (std below 1e-6,
+    for example a ReLU unit that is never positive), and active when the variance
+    of its value is above ACTIVE_UNIT_THRESHOLD (0.01). `kl_per_dim` (rows x units)
+    comes from a VAE.
+    """
+    info = {
+        "dead_units": np.flatnonzero(latent.std(axis=0) < 1e-6).tolist(),
+        "active_units": active_units(latent),
+    }
+    if kl_per_dim is not None:
+        info["kl_per_dim"] = kl_per_dim.mean(axis=0).tolist()
+    return info
+
+
+def replica_features(
+    cfg: DictConfig, data: Prepared, trained: dict[str, Any] | None, replica: int
+) -> dict[str, np.ndarray]:
+    """Return the classifier's features of each split for one replica."""
+    name = cfg.features.name
+    if name == "pca":
+        latent_dim = cfg.model.latent_dim
+        return pca_features(data.x, data.fit_rows, latent_dim, cfg.seed)
+    latent = trained["latent"][replica] if trained else None
+    errors = trained["errors"][replica] if trained else None
+    return build_features(name, data.x, latent, errors)
 
 
 def classify(
-    cfg: DictConfig, features: Mapping[str, np.ndarray], data: Prepared
+    cfg: DictConfig,
+    features: Mapping[str, np.ndarray],
+    data: Prepared,
+    kept: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
-    """Fit the classifier on the labeled rows and score val and test."""
+    """Fit the classifier on the labeled rows and score val and test.
+
+    With `kept`, stores the test scores and test features in it for figures.
+    """
     for split, values in features.items():
         if not np.all(np.isfinite(values)):
             raise FloatingPointError(
@@ -175,12 +247,25 @@ def classify(
     estimator = build_classifier(OmegaConf.to_container(cfg.classifier, resolve=True))
     labeled = data.labeled_rows
     fit_classifier(estimator, features["train"][labeled], data.y["train"][labeled])
+    test_scores = positive_scores(estimator, features["test"])
+    if kept is not None:
+        kept.update(scores=test_scores, features=features["test"])
     return evaluate_scores(
         data.y["val"],
         positive_scores(estimator, features["val"]),
         data.y["test"],
-        positive_scores(estimator, features["test"]),
+        test_scores,
     )
+
+
+def score_by_recon_error(errors: Mapping[str, np.ndarray], data: Prepared):
+    """Score rows by their reconstruction error alone: classifier=none."""
+    for split in ("val", "test"):
+        if not np.all(np.isfinite(errors[split])):
+            raise FloatingPointError(
+                f"the {split} reconstruction errors are not finite"
+            )
+    return evaluate_scores(data.y["val"], errors["val"], data.y["test"], errors["test"])
 
 
 def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
@@ -193,13 +278,11 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
     compiled_before = COMPILE_COUNTS.copy()
     settings = check_config(cfg)
     data = prepare_data(cfg)
-    features, info = learn_features(cfg, settings, data)
+    trained = train_autoencoder(cfg, settings, data) if uses_autoencoder(cfg) else None
     compiled = COMPILE_COUNTS - compiled_before
-    result: TrainResult | None = info.get("result")
     facts = {
-        "n_params": info.get("n_params", 0),
-        # Config groups this run ignored: raw features need no autoencoder.
-        "unused": ["model", "train", "ae"] if result is None else [],
+        "n_params": trained["n_params"] if trained else 0,
+        "unused": unused_config(cfg),
         "data_fingerprint": data.dataset.fingerprint(),
         "rows": {k: len(v) for k, v in data.y.items()}
         | {"ae_fit": len(data.fit_rows), "labeled": len(data.labeled_rows)},
@@ -207,43 +290,92 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
         # when the later run reused the earlier run's executables.
         "traces": dict(TRACE_COUNTS),
     }
-    outcomes = []
-    for replica, replica_features in enumerate(features):
-        outcomes.append(_replica_outcome(cfg, data, replica, replica_features, info))
+    # Without an autoencoder nothing differs between replicas: one outcome.
+    n_replicas = settings.n_seeds if trained else 1
+    outcomes = [_replica_outcome(cfg, data, r, trained) for r in range(n_replicas)]
     total = time.perf_counter() - start
     for outcome in outcomes:
         outcome.metrics["time/total"] = total
         outcome.metrics["compile/executables"] = compiled["executables"]
         outcome.metrics["compile/cache_hits"] = compiled["persistent_cache_hits"]
-        if result is not None:
-            outcome.metrics["time/compile"] = info["time/compile"]
-            outcome.metrics["time/train"] = result.time_train
-            outcome.metrics["time/encode"] = info["time/encode"]
+        if trained is not None:
+            outcome.metrics["time/compile"] = trained["time/compile"]
+            outcome.metrics["time/train"] = trained["result"].time_train
+            outcome.metrics["time/encode"] = trained["time/encode"]
     return outcomes, facts
 
 
-def _replica_outcome(cfg, data, replica, features, info) -> Outcome:
-    result: TrainResult | None = info.get("result")
+def _replica_outcome(
+    cfg: DictConfig, data: Prepared, replica: int, trained: dict[str, Any] | None
+) -> Outcome:
     outcome = Outcome(replica=replica, metrics={})
-    if result is not None:
-        outcome.epochs_run = result.epochs_run[replica]
-        outcome.history = {
-            k: [e[replica] for e in v] for k, v in result.history.items()
-        }
-        outcome.metrics["train/recon_loss"] = float(info["train_recon"][replica])
-        outcome.metrics["val/recon_loss"] = result.best_val_loss[replica]
-        outcome.metrics["best_epoch"] = result.best_epoch[replica]
-        if result.failures[replica]:
-            outcome.error = f"training failed: {result.failures[replica]}"
+    if trained is not None:
+        _add_training_facts(outcome, trained, data)
+        if outcome.error:
             return outcome
     start = time.perf_counter()
+    kept: dict[str, np.ndarray] = {}
     try:
-        outcome.metrics |= classify(cfg, features, data)
+        if cfg.classifier.name == "none":
+            metrics = score_by_recon_error(trained["errors"][replica], data)
+            kept["scores"] = trained["errors"][replica]["test"]
+            kept["features"] = trained["latent"][replica]["test"]
+        else:
+            features = replica_features(cfg, data, trained, replica)
+            metrics = classify(cfg, features, data, kept)
     except FloatingPointError as err:
         outcome.error = f"{type(err).__name__}: {err}"
         return outcome
+    outcome.metrics |= metrics
+    outcome.arrays = figure_arrays(cfg, data, kept)
     outcome.metrics["time/classify"] = time.perf_counter() - start
     auprc = outcome.metrics.get("test/auprc", math.nan)
     if math.isfinite(auprc) and cfg.train.n_seeds > 1:
         log.info("replica %d: test/auprc %.4f", replica, auprc)
     return outcome
+
+
+def _add_training_facts(outcome: Outcome, trained: dict[str, Any], data) -> None:
+    r = outcome.replica
+    result: TrainResult = trained["result"]
+    outcome.epochs_run = result.epochs_run[r]
+    outcome.history = {k: [e[r] for e in v] for k, v in result.history.items()}
+    train_errors = trained["errors"][r]["train"][data.fit_rows]
+    outcome.metrics["train/recon_loss"] = float(train_errors.mean())
+    outcome.metrics["val/recon_loss"] = result.best_val_loss[r]
+    outcome.metrics["best_epoch"] = result.best_epoch[r]
+    diagnostics = trained["diagnostics"][r]
+    outcome.latent = diagnostics
+    outcome.metrics["latent/dead_units"] = len(diagnostics["dead_units"])
+    outcome.metrics["latent/active_units"] = diagnostics["active_units"]
+    if "kl_per_dim" in diagnostics and diagnostics["active_units"] == 0:
+        log.warning(
+            "replica %d: no active latent unit (variance of the posterior mean above "
+            "0.01 on the fit rows); the VAE may have collapsed to its prior",
+            r,
+        )
+    if result.failures[r]:
+        outcome.error = f"training failed: {result.failures[r]}"
+
+
+def figure_arrays(
+    cfg: DictConfig, data: Prepared, kept: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Return what a replica saves in arrays.npz (see plot_data.run_arrays).
+
+    `kept` contains the replica's test scores and features. Returns an empty dict
+    without them or with plots.arrays=false.
+    """
+    from research.plot_data import run_arrays
+
+    if "scores" not in kept or not OmegaConf.select(cfg, "plots.arrays", default=True):
+        return {}
+    name = "latent" if cfg.classifier.name == "none" else str(cfg.features.name)
+    return run_arrays(
+        data.y["test"],
+        kept["scores"],
+        data.x["test"],
+        kept["features"],
+        name,
+        n_negatives=int(OmegaConf.select(cfg, "plots.tsne_negatives", default=2000)),
+    )

@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import os
+import platform
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,8 +177,7 @@ def row_key_value(record: dict, key: str, mark_unused: bool = True) -> str:
     config group that the run did not use (the record's `unused` list, for example
     `model` with raw features) yields "none" unless `mark_unused` is False.
     """
-    top_level = key.replace("/", ".").split(".")[0]
-    if mark_unused and top_level in record.get("unused", ()):
+    if mark_unused and is_unused(record, key):
         return UNUSED
     for override_key, value in parse_overrides(record):
         if override_key == key:
@@ -188,6 +188,25 @@ def row_key_value(record: dict, key: str, mark_unused: bool = True) -> str:
     if value is _NOT_FOUND:
         return MISSING
     return _config_text(value)
+
+
+def is_unused(record: dict, key: str) -> bool:
+    """Return whether row key `key` lies in a config part that the run did not use.
+
+    The record's `unused` list contains config groups (`model`) or dotted keys
+    (`model.hidden`). A key is unused when it is such an entry or lies under one,
+    and a group key such as `model` also when its `name` entry is unused.
+    """
+    dotted = key.replace("/", ".")
+    for entry in record.get("unused") or ():
+        entry = str(entry).replace("/", ".")
+        if (
+            dotted == entry
+            or dotted.startswith(entry + ".")
+            or entry == dotted + ".name"
+        ):
+            return True
+    return False
 
 
 def _lookup(config: Any, dotted_path: str) -> Any:
@@ -209,3 +228,56 @@ def _config_text(value: Any) -> str:
     if value is None:
         return "null"
     return str(value)
+
+
+def metric_value(record: dict, name: str) -> float | None:
+    """Return a metric of a record as a float, or None unless it is a finite number."""
+    metrics = record.get("metrics")
+    value = metrics.get(name) if isinstance(metrics, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def describe_hardware() -> dict[str, Any]:
+    """Return the CPU model and core count, and JAX's backend and devices.
+
+    Imports jax, which initialises its backend if the process has not done so.
+    """
+    import jax
+
+    return {
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "backend": jax.default_backend(),
+        "devices": [device.device_kind for device in jax.devices()],
+    }
+
+
+def _cpu_model() -> str:
+    # Linux names the CPU in /proc/cpuinfo; elsewhere the architecture has to do.
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return " ".join(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def hardware_text(hardware: Any) -> str:
+    """Describe a record's `hardware` entry in a few words, or "hardware not recorded".
+
+    Example: "1 x NVIDIA H200 (gpu), 16-core AMD EPYC 9454 48-Core Processor".
+    """
+    if not isinstance(hardware, dict):
+        return "hardware not recorded"
+    text = f"{hardware.get('cpu_count', '?')}-core {hardware.get('cpu', 'CPU')}"
+    backend = hardware.get("backend")
+    devices = hardware.get("devices") or []
+    if backend and backend != "cpu" and devices:
+        kinds = sorted(set(devices), key=devices.index)
+        counted = ", ".join(f"{devices.count(kind)} x {kind}" for kind in kinds)
+        text = f"{counted} ({backend}), {text}"
+    return text

@@ -246,3 +246,26 @@ def ae_fit_indices(y_train: np.ndarray, fit_on: str) -> np.ndarray:
     raise ValueError(
         f"invalid ae.fit_on={fit_on!r}; valid values are {list(AE_FIT_CHOICES)}"
     )
+
+
+def ae_budget_indices(positions: np.ndarray, budget: Any, seed: int) -> np.ndarray:
+    """Return `budget` of `positions` drawn at random (fixed by `seed`), sorted.
+
+    `budget` is "all" or a count >= 1; a count above len(positions) raises
+    ValueError, since drawing fewer rows than asked would change the experiment.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    if isinstance(budget, str) and budget.strip().lower() == "all":
+        return positions
+    if isinstance(budget, str) and budget.strip().isdigit():
+        budget = int(budget)
+    if isinstance(budget, bool) or not isinstance(budget, Integral) or budget < 1:
+        raise ValueError(f"invalid ae.budget={budget!r}; use `all` or a row count >= 1")
+    if budget > len(positions):
+        raise ValueError(
+            f"ae.budget={budget} exceeds the {len(positions)} training rows that "
+            "ae.fit_on selects; use a smaller count or `all`"
+        )
+    # Offset the seed so this draw is independent of the label-budget draw.
+    rng = np.random.default_rng([seed, 1])
+    return np.sort(rng.choice(positions, size=budget, replace=False))

@@ -25,7 +25,20 @@ def build_classifier(cfg: Mapping[str, Any]) -> ClassifierMixin:
 def fit_classifier(
     estimator: ClassifierMixin, features: np.ndarray, labels: np.ndarray
 ) -> ClassifierMixin:
-    """Fit `estimator`, logging its warnings (for example non-convergence) once each."""
+    """Fit `estimator`, logging its warnings (for example non-convergence) once each.
+
+    A k-nearest-neighbours estimator with more neighbours than labeled rows gets as
+    many neighbours as there are rows, with a logged warning.
+    """
+    neighbours = estimator.get_params().get("n_neighbors")
+    if isinstance(neighbours, int) and neighbours > len(labels):
+        log.warning(
+            "classifier n_neighbors=%d exceeds the %d labeled rows; using %d",
+            neighbours,
+            len(labels),
+            len(labels),
+        )
+        estimator.set_params(n_neighbors=len(labels))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         estimator.fit(features, labels)
