@@ -128,7 +128,17 @@ def tsne_figure(
             ax.set_title(title)
         if len(panels) == 1:
             axes[1].set_axis_off()
-        axes[0].legend(loc="best", frameon=False, markerscale=3, handletextpad=0.2)
+        # Below the panels, so that it never hides points.
+        handles, names = axes[0].get_legend_handles_labels()
+        figure.legend(
+            handles,
+            names,
+            loc="outside lower center",
+            ncols=2,
+            frameon=False,
+            markerscale=3,
+            handletextpad=0.2,
+        )
     return figure
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-create the experiment folders under results/ (about 20 minutes on a 2-core CPU):
+# Re-create the experiment folders under results/ (about 10 minutes on a 2-core CPU):
 #   bash scripts/reproduce_results.sh /path/to/creditcard_sample.csv
 # Each experiment runs on the bundled breast-cancer data and on the credit-card CSV
 # given as the only argument; sweeps go to sweeps/, tables and figures to results/.
