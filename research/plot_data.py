@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
-from research.records import RECORD_NAME, UNUSED, load_records, row_key_value
+from research.records import (
+    RECORD_NAME,
+    UNUSED,
+    load_records,
+    row_key_value,
+    used_config_text,
+)
 
 ARRAYS_NAME = "arrays.npz"
 # Recall values at which the precision of several runs is averaged.
@@ -164,10 +170,19 @@ def select_runs(
 def group_runs(
     runs: Sequence[tuple[Path, dict]], keys: Sequence[str]
 ) -> dict[tuple[str, ...], list[tuple[Path, dict]]]:
-    """Group runs by their values of `keys`, in order of first occurrence."""
+    """Group runs by their values of `keys`, in order of first occurrence.
+
+    As in tables, runs that repeat another run's config (apart from config parts
+    they did not use), seed and replica count once.
+    """
     groups: dict[tuple[str, ...], list[tuple[Path, dict]]] = {}
+    seen: set[tuple] = set()
     for path, record in runs:
         values = tuple(row_key_value(record, key) for key in keys)
+        sample = (values, used_config_text(record) or str(path), record.get("replica"))
+        if sample in seen:
+            continue
+        seen.add(sample)
         groups.setdefault(values, []).append((path, record))
     return groups
 

@@ -217,7 +217,7 @@ def _band(ax: Axes, x: Any, mean: Any, std: Any, colour: str, n_runs: int) -> No
 
 def loss_figure(
     groups: Mapping[str, Sequence[Mapping[str, Sequence[float | None]]]],
-    keys: Sequence[str] = ("train/loss", "val/recon_loss"),
+    keys: Sequence[str] = ("train/recon_loss", "val/recon_loss"),
     titles: Sequence[str] | None = None,
     log_y: bool = False,
     width: float = COLUMN_WIDTH,
@@ -237,7 +237,9 @@ def loss_figure(
                 series = [history.get(key) or [] for history in histories]
                 epochs, mean, std = mean_history(series)
                 colour = f"C{index % 10}"
-                ax.plot(epochs, mean, color=colour, label=label)
+                # A marker keeps a run of one or two epochs visible.
+                marker = "o" if len(epochs) <= 2 else None
+                ax.plot(epochs, mean, color=colour, label=label, marker=marker, ms=3)
                 _band(ax, epochs, mean, std, colour, len(series))
             ax.set(title=title, xlabel="Epoch")
             if log_y:

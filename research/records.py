@@ -5,6 +5,7 @@ Also finds the records of a sweep and looks up a record's override and config va
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -281,3 +282,22 @@ def hardware_text(hardware: Any) -> str:
         counted = ", ".join(f"{devices.count(kind)} x {kind}" for kind in kinds)
         text = f"{counted} ({backend}), {text}"
     return text
+
+
+def used_config_text(record: dict) -> str | None:
+    """Return the record's config without its unused parts as text, or None.
+
+    The `unused` entries are config groups (`model`) or dotted keys (`model.hidden`).
+    """
+    config = record.get("config")
+    if not isinstance(config, dict) or not config:
+        return None
+    used = copy.deepcopy(config)
+    for entry in record.get("unused") or ():
+        *parents, last = str(entry).split(".")
+        node = used
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return json.dumps(used, sort_keys=True, default=str)

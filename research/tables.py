@@ -16,8 +16,6 @@ against a baseline in `research.table_baseline`.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from research.records import (
     override_items,
     parse_overrides,
     row_key_value,
+    used_config_text,
     write_text_atomic,
 )
 from research.stats import summarize
@@ -138,15 +137,13 @@ def _group_runs(
     n_rows = len(table.row_keys)
     for path, record in records:
         values = tuple(row_key_value(record, key) for key in table.keys)
-        counted = True
-        if record.get("status") == "ok":
-            # Two ok runs with the same config (apart from groups they did not use),
-            # seed and replica are one sample, such as the raw-feature runs of a
-            # sweep over the model.
-            config = _used_config(record) or str(path)
-            sample = (values, config, record.get("replica", 0))
-            counted = sample not in seen
-            seen.add(sample)
+        # Two runs with the same config (apart from groups they did not use), seed,
+        # replica and status are one sample, such as the raw-feature runs of a sweep
+        # over the model.
+        config = used_config_text(record) or str(path)
+        sample = (values, config, record.get("replica", 0), record.get("status"))
+        counted = sample not in seen
+        seen.add(sample)
         table.runs.append(RunEntry(Path(path), record, values, counted))
         if not counted:
             continue
@@ -159,25 +156,6 @@ def _group_runs(
     if not table.columns:
         table.columns.append(())
     return groups
-
-
-def _used_config(record: dict) -> str | None:
-    """Return the record's config without its unused parts as text, or None.
-
-    The `unused` entries are config groups (`model`) or dotted keys (`model.hidden`).
-    """
-    config = record.get("config")
-    if not isinstance(config, dict) or not config:
-        return None
-    used = copy.deepcopy(config)
-    for entry in record.get("unused") or ():
-        *parents, last = str(entry).split(".")
-        node = used
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(last, None)
-    return json.dumps(used, sort_keys=True, default=str)
 
 
 def _build_cell(records: list[dict], metrics: Sequence[str]) -> Cell:

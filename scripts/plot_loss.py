@@ -56,10 +56,11 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument(
         "--keys",
         type=split_names,
-        default=["train/loss", "val/recon_loss"],
+        default=["train/recon_loss", "val/recon_loss"],
         metavar="NAMES",
-        help="comma-separated history keys, one panel each "
-        "(default: train/loss,val/recon_loss)",
+        help="comma-separated history keys, one panel each (default: "
+        "train/recon_loss,val/recon_loss, comparable across variants; train/loss "
+        "is each variant's own objective)",
     )
     parser.add_argument("--log-y", action="store_true", help="log-scale loss axis")
     args = parser.parse_args(argv)

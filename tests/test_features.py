@@ -106,8 +106,11 @@ def test_classifier_configs_follow_seed(name):
 def test_knn_shrinks_to_labeled_rows(caplog):
     estimator = KNeighborsClassifier(n_neighbors=5)
     fit_classifier(estimator, np.eye(3), np.array([0, 1, 1]))
-    assert estimator.n_neighbors == 3
-    assert "n_neighbors=5 exceeds the 3 labeled rows" in caplog.text
+    assert estimator.n_neighbors == 2
+    assert "n_neighbors=5 is not below the 3 labeled rows; using 2" in caplog.text
+    same = KNeighborsClassifier(n_neighbors=3)
+    fit_classifier(same, np.eye(3), np.array([0, 1, 1]))
+    assert same.n_neighbors == 2
 
 
 def test_classifier_none_scores_recon_error(monkeypatch):

@@ -171,7 +171,11 @@ def test_loss_figure_panels() -> None:
         {"train/loss": [3.0, 2.0, 1.5], "val/recon_loss": [2.5, 2.0]},
         {"train/loss": [3.2, 2.1], "val/recon_loss": [2.4, 2.2]},
     ]
-    figure = loss_figure({"AE": histories}, titles=["Training", "Validation"])
+    figure = loss_figure(
+        {"AE": histories},
+        keys=("train/loss", "val/recon_loss"),
+        titles=["Training", "Validation"],
+    )
     assert [ax.get_title() for ax in figure.axes] == ["Training", "Validation"]
     line = figure.axes[0].get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), [3.1, 2.05, 1.5])

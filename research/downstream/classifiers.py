@@ -27,18 +27,20 @@ def fit_classifier(
 ) -> ClassifierMixin:
     """Fit `estimator`, logging its warnings (for example non-convergence) once each.
 
-    A k-nearest-neighbours estimator with more neighbours than labeled rows gets as
-    many neighbours as there are rows, with a logged warning.
+    A k-nearest-neighbours estimator with as many neighbours as labeled rows or more
+    would give every row the same score, so it gets one neighbour fewer than there
+    are labeled rows (at least 1), with a logged warning.
     """
     neighbours = estimator.get_params().get("n_neighbors")
-    if isinstance(neighbours, int) and neighbours > len(labels):
+    if isinstance(neighbours, int) and neighbours >= len(labels):
+        shrunk = max(1, len(labels) - 1)
         log.warning(
-            "classifier n_neighbors=%d exceeds the %d labeled rows; using %d",
+            "classifier n_neighbors=%d is not below the %d labeled rows; using %d",
             neighbours,
             len(labels),
-            len(labels),
+            shrunk,
         )
-        estimator.set_params(n_neighbors=len(labels))
+        estimator.set_params(n_neighbors=shrunk)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         estimator.fit(features, labels)

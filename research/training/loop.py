@@ -254,6 +254,15 @@ class Trainer:
         )
 
 
+# Epoch metrics of a variant whose loss is the reconstruction error alone.
+_PLAIN_KEYS = {
+    "train/loss",
+    "train/recon_loss",
+    "train/params_finite",
+    "val/recon_loss",
+}
+
+
 def _history_name(term: str) -> str:
     """Name an epoch's loss term in the history: `recon` becomes train/recon_loss."""
     return "train/recon_loss" if term == "recon" else f"train/{term}"
@@ -322,7 +331,7 @@ class _EarlyStopping:
         train_recon = float(np.mean(host["train/recon_loss"][ran]))
         val_loss = float(np.mean(host["val/recon_loss"][ran]))
         line = f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  "
-        if "train/kl" in host:  # the loss is not the reconstruction error alone
+        if set(host) - _PLAIN_KEYS:  # the loss has terms beyond the recon error
             line += f"train recon {train_recon:.4f}  "
         line += f"val recon {val_loss:.4f}  {rate:,.0f} rows/s"
         if len(self.active) > 1:
