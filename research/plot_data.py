@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
+from research.cli import split_names
 from research.records import (
     RECORD_NAME,
     UNUSED,
@@ -241,13 +242,22 @@ def mean_history(
     return np.arange(1, length + 1), mean, std
 
 
-def plot_argument_parser(description: str) -> argparse.ArgumentParser:
+def plot_argument_parser(description: str, by: bool = False) -> argparse.ArgumentParser:
     """Return a parser with the options that every plot script shares.
 
     DIR (one or more, searched for record.json), --where, --out, --width, --names
-    and --raw-names.
+    and --raw-names; with `by`, also --by (the keys that name a line).
     """
     parser = argparse.ArgumentParser(description=description)
+    if by:
+        parser.add_argument(
+            "--by",
+            type=split_names,
+            default=None,
+            metavar="KEYS",
+            help="comma-separated keys that name a configuration (default: the "
+            "override keys whose values differ, as for table rows)",
+        )
     parser.add_argument(
         "dirs",
         nargs="+",

@@ -22,6 +22,7 @@ except ImportError:
     # Lets the script run from a checkout where the package is not installed.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from research.cli import split_names  # noqa: E402
 from research.plot_data import (  # noqa: E402
     group_label,
     group_runs,
@@ -35,23 +36,11 @@ from research.table_style import load_display_names  # noqa: E402
 from research.tables import default_row_keys  # noqa: E402
 
 
-def split_names(text: str) -> list[str]:
-    """Split a comma-separated list, dropping blanks."""
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def parse_args(argv: list[str] | None = None):
     """Parse the command line."""
     parser = plot_argument_parser(
-        "Draw per-epoch loss curves from run records, averaged over seeds."
-    )
-    parser.add_argument(
-        "--by",
-        type=split_names,
-        default=None,
-        metavar="KEYS",
-        help="comma-separated keys that name a configuration (default: the "
-        "override keys whose values differ, as for table rows)",
+        "Draw per-epoch loss curves from run records, averaged over seeds.",
+        by=True,
     )
     parser.add_argument(
         "--keys",

@@ -41,23 +41,11 @@ from research.tables import default_row_keys  # noqa: E402
 log = logging.getLogger("plot_pr")
 
 
-def split_names(text: str) -> list[str]:
-    """Split a comma-separated list, dropping blanks."""
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def parse_args(argv: list[str] | None = None):
     """Parse the command line."""
     parser = plot_argument_parser(
-        "Draw precision-recall curves, one per configuration, averaged over seeds."
-    )
-    parser.add_argument(
-        "--by",
-        type=split_names,
-        default=None,
-        metavar="KEYS",
-        help="comma-separated keys that name a configuration (default: the "
-        "override keys whose values differ, as for table rows)",
+        "Draw precision-recall curves, one per configuration, averaged over seeds.",
+        by=True,
     )
     args = parser.parse_args(argv)
     args.parser = parser

@@ -23,6 +23,7 @@ except ImportError:
     # Lets the script run from a checkout where the package is not installed.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from research.cli import split_names  # noqa: E402
 from research.plot_data import (  # noqa: E402
     group_label,
     parse_where,
@@ -33,11 +34,6 @@ from research.plots import COLUMN_WIDTH, save_figure, sweep_figure  # noqa: E402
 from research.records import RecordsNotFoundError  # noqa: E402
 from research.table_style import load_display_names  # noqa: E402
 from research.tables import build_table, check_names  # noqa: E402
-
-
-def split_names(text: str) -> list[str]:
-    """Split a comma-separated list, dropping blanks."""
-    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def parse_args(argv: list[str] | None = None):
