@@ -8,6 +8,7 @@ import research.experiment as experiment
 from research.data import ae_budget_indices
 from research.downstream import build_classifier, fit_classifier
 from research.downstream.features import build_features, pca_features
+from research.encoders import latent_diagnostics
 from tests.conftest import FAST, make_config
 
 CLASSIFIERS = [
@@ -152,7 +153,7 @@ def test_latent_diagnostics_dead_and_active():
     latent = np.zeros((50, 3), np.float32)
     latent[:, 1] = np.linspace(-1, 1, 50)  # variance about 0.35: active
     latent[:, 2] = 0.05 * np.linspace(-1, 1, 50)  # varies, but variance below 0.01
-    info = experiment.latent_diagnostics(latent, None)
+    info = latent_diagnostics(latent, None)
     assert info["dead_units"] == [0]
     assert info["active_units"] == 1
     assert "kl_per_dim" not in info
