@@ -11,10 +11,17 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from research.callbacks import job_label
-from research.experiment import Outcome, run_experiment, unused_config
+from research.data import load_dataset
+from research.experiment import (
+    Outcome,
+    run_experiment,
+    unused_config,
+    uses_autoencoder,
+)
 from research.plot_data import save_run_outputs
 from research.provenance import git_commit, library_versions
 from research.records import RECORD_NAME, describe_hardware, write_record
+from research.resume import SKIPPED, existing_records, reusable_records, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,14 @@ def run_job(cfg: DictConfig) -> float | None:
         "overrides": list(hydra_cfg.overrides.task),
     }
     label = job_label(job["num"])
+    if existing_records(output_dir):
+        kept = _reuse_or_set_aside(cfg, output_dir, hydra_cfg.mode == RunMode.MULTIRUN)
+        if kept is not None:
+            SKIPPED.append(str(output_dir))
+            log.info("%s skipped: its ok records in %s match", label, output_dir)
+            scores = [r["metrics"].get("test/auprc") for r in kept]
+            scores = [s for s in scores if s is not None]
+            return sum(scores) / len(scores) if scores else None
     log.info("%s started: %s", label, " ".join(job["overrides"]) or "no overrides")
     start = time.perf_counter()
     try:
@@ -57,6 +72,28 @@ def run_job(cfg: DictConfig) -> float | None:
         write_record(path, _record(cfg, job, outcome, facts, outcome.error))
         save_run_outputs(path.parent, outcome.arrays, cfg.get("plots"))
     return _log_summary(outcomes, output_dir, time.perf_counter() - start, label)
+
+
+def _reuse_or_set_aside(
+    cfg: DictConfig, output_dir: Path, multirun: bool
+) -> list[dict[str, Any]] | None:
+    """Return the job's records when a multirun may reuse them, else set them aside.
+
+    Reuse needs ok records for the same resolved config and data fingerprint; any
+    other records are renamed to record.previous-N.json before the job runs again.
+    """
+    if multirun:
+        try:
+            fingerprint = load_dataset(cfg.dataset).fingerprint()
+            n_records = cfg.train.n_seeds if uses_autoencoder(cfg) else 1
+        except Exception:  # noqa: BLE001  (the rerun reports the error properly)
+            fingerprint = None
+        if fingerprint is not None:
+            kept = reusable_records(output_dir, cfg, fingerprint, n_records)
+            if kept is not None:
+                return kept
+    set_aside(output_dir)
+    return None
 
 
 def _unused_or_empty(cfg: DictConfig) -> list[str]:

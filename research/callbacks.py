@@ -14,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from research.records import RecordsNotFoundError
+from research.resume import SKIPPED
 from research.table_style import TableStyle
 from research.tables import DEFAULT_METRICS, format_markdown, write_table
 
@@ -45,6 +46,15 @@ class WriteTableCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Write and print the table, logging any Exception instead of raising it."""
         os.environ.pop(N_JOBS_ENV, None)
+        if SKIPPED:
+            count = len(SKIPPED)
+            logger.info(
+                "Resumed: %d job%s skipped because their ok records match their config "
+                "and data; the others ran.",
+                count,
+                "" if count == 1 else "s",
+            )
+            SKIPPED.clear()
         # A broken table must not turn a finished sweep into a failed command, so any
         # error is logged with its traceback instead of raised.
         try:
