@@ -130,8 +130,11 @@ def _record(
         "history": outcome.history if outcome else {},
         "unused": facts.get("unused", []),
         "traces": facts.get("traces", {}),
+        "encoder": facts.get("encoder"),
         "data": {
-            k: v for k, v in facts.items() if k not in ("n_params", "unused", "traces")
+            k: v
+            for k, v in facts.items()
+            if k not in ("n_params", "unused", "traces", "encoder")
         },
         "versions": library_versions(),
         "hardware": describe_hardware(),

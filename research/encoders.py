@@ -8,6 +8,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from research.downstream.features import SPLITS
+from research.encoder_cache import cache_key, load_encoder, save_encoder
 from research.models import build_model
 from research.models.variational import active_units
 from research.training import Trainer, TrainSettings
@@ -27,9 +28,15 @@ def train_autoencoder(
     n_features = data.x["train"].shape[1]
     model = build_model(OmegaConf.to_container(cfg.model), n_features)
     trainer = Trainer(model, settings, n_features)
-    result = trainer.fit(
-        data.x["train"][data.fit_rows], data.x["val"][data.val_fit_rows], cfg.seed
-    )
+    key = cache_key(cfg, data.dataset.fingerprint())
+    result = load_encoder(settings.encoder_cache_dir, key)
+    source = "restored" if result is not None else "trained"
+    if result is None:
+        result = trainer.fit(
+            data.x["train"][data.fit_rows], data.x["val"][data.val_fit_rows], cfg.seed
+        )
+        if not any(result.failures):
+            save_encoder(settings.encoder_cache_dir, key, result)
     start, compile_before = time.perf_counter(), trainer.compile_seconds
     all_rows = np.concatenate([data.x[s] for s in SPLITS])
     latent = np.asarray(
@@ -50,6 +57,7 @@ def train_autoencoder(
     ]
     return {
         "result": result,
+        "source": source,
         "latent": by_split,
         "errors": errors_by_split,
         "diagnostics": [

@@ -214,6 +214,8 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
     facts = {
         "n_params": trained["n_params"] if trained else 0,
         "unused": unused_config(cfg),
+        # Whether the encoder was trained in this run or restored from the cache.
+        "encoder": trained["source"] if trained else None,
         "data_fingerprint": data.dataset.fingerprint(),
         "rows": {k: len(v) for k, v in data.y.items()}
         | {"ae_fit": len(data.fit_rows), "labeled": len(data.labeled_rows)},

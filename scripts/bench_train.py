@@ -286,6 +286,34 @@ def sweep_throughput() -> list[str]:
     return lines
 
 
+CLASSIFIER_SWEEP = ["classifier=logreg,random_forest,knn,svm_rbf", "seed=0,1"]
+
+
+def cache_saving() -> list[str]:
+    """Time one classifier sweep without and with the encoder cache, in subprocesses."""
+    lines = [
+        "| encoder cache | jobs | jobs that trained | seconds end to end |",
+        "| :-- | --: | --: | --: |",
+    ]
+    for label, use_cache in (("off", False), ("on (empty at the start)", True)):
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = [f"train.encoder_cache_dir={tmp}/cache"] if use_cache else []
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "scripts/run.py", "-m", *CLASSIFIER_SWEEP, *cache,
+                 f"hydra.sweep.dir={tmp}/sweep"],
+                cwd=REPO, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            seconds = time.perf_counter() - start
+            records = [
+                json.loads(p.read_text()) for p in Path(tmp).rglob("record.json")
+            ]
+        trained = sum(1 for r in records if r.get("encoder") == "trained")
+        lines.append(f"| {label} | {len(records)} | {trained} | {seconds:.1f} |")
+        print(f"classifier sweep, cache {label}: {seconds:.1f} s", flush=True)
+    return lines
+
+
 def scale_child(rows: int) -> None:
     """Print one JSON line: seconds per epoch and peak RSS for `rows` rows."""
     x = np.random.default_rng(0).normal(size=(rows, 30)).astype(np.float32)
@@ -339,6 +367,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-sweep", action="store_true", help="skip the demo sweep")
     parser.add_argument("--skip-scale", action="store_true", help="skip the scale runs")
     parser.add_argument("--no-torch", action="store_true", help="skip variant (d)")
+    parser.add_argument(
+        "--cache-only",
+        action="store_true",
+        help="time only the classifier sweep without and with the encoder cache",
+    )
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -397,12 +430,37 @@ def report(args, speed_lines, sweep_lines, scale_lines, elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_cache_report(args, lines: list[str], elapsed: float) -> None:
+    """Write the encoder-cache comparison to --out and print it."""
+    text = "\n".join(
+        [
+            "# Encoder cache: time a classifier sweep saves",
+            "",
+            "Produced by `python scripts/bench_train.py --cache-only --out "
+            f"{args.out}` at commit `{git_commit()}` in {elapsed:.0f} s on "
+            f"{cpu_name()}, {os.cpu_count()} cores.",
+            "",
+            f"Sweep: `python scripts/run.py -m {' '.join(CLASSIFIER_SWEEP)}` on the "
+            "bundled data (default model=ae, up to 100 epochs): the 4 classifiers of "
+            "one seed share one encoder.",
+            "",
+            *lines,
+        ]
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
+    print(text)
+
+
 def main() -> None:
     args = parse_args()
     if args.scale_child:
         scale_child(args.scale_child)
         return
     start = time.perf_counter()
+    if args.cache_only:
+        write_cache_report(args, cache_saving(), time.perf_counter() - start)
+        return
     speed_lines = []
     for work in (REFERENCE, DEFAULT):
         print(f"speed: {work.title}", flush=True)

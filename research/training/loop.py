@@ -45,6 +45,7 @@ class TrainSettings:
     n_seeds: int = 1
     drop_last: bool = False
     compile_cache_dir: str | None = None
+    encoder_cache_dir: str | None = None
     log_every: int = 1
 
     @classmethod
@@ -82,6 +83,7 @@ class TrainResult:
     failures: list[str | None]  # None, or why that replica failed
     time_compile: float
     time_train: float
+    opt_state: Any = None  # the optimizer state after the last epoch
 
 
 @jax.jit
@@ -251,6 +253,7 @@ class Trainer:
             failures=state.failures,
             time_compile=self.compile_seconds,
             time_train=time.perf_counter() - start,
+            opt_state=opt_state,
         )
 
 
