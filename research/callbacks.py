@@ -13,7 +13,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from research.records import RecordsNotFoundError
+from research.records import RECORD_NAME, RecordsNotFoundError
 from research.resume import SKIPPED
 from research.table_style import TableStyle
 from research.tables import DEFAULT_METRICS, format_markdown, write_table
@@ -129,6 +129,33 @@ def _write_and_print(config: DictConfig) -> None:
         return
     print(f"Table of sweep {sweep_dir} (also in table.md and table.csv):")
     print(format_markdown(table, style), end="")
+    report_missing_jobs(sweep_dir, count_sweep_jobs(config))
+
+
+def missing_jobs(sweep_dir: Path, n_jobs: int) -> list[int]:
+    """Return the numbers of the sweep's jobs (0 to n_jobs - 1) without a record."""
+    return [
+        job
+        for job in range(n_jobs)
+        if not (sweep_dir / str(job) / RECORD_NAME).exists()
+        and not any((sweep_dir / str(job)).glob(f"replica_*/{RECORD_NAME}"))
+    ]
+
+
+def report_missing_jobs(sweep_dir: Path, n_jobs: int | None) -> None:
+    """Log an error naming the jobs that were launched but wrote no record."""
+    if n_jobs is None:
+        return
+    missing = missing_jobs(sweep_dir, n_jobs)
+    if missing:
+        logger.error(
+            "%d of %d jobs wrote no record (job numbers %s); run the same command "
+            "again with hydra.sweep.dir=%s to run them",
+            len(missing),
+            n_jobs,
+            ", ".join(map(str, missing)),
+            sweep_dir,
+        )
 
 
 def _names(value: Any) -> list[str]:

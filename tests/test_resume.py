@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from research.callbacks import missing_jobs, report_missing_jobs
 from tests.test_experiment import REPO, run_script, table_rows
 
 SWEEP = ["-m", "model=ae", "seed=0,1,2,3,4,5", "train.epochs=3", "train.patience=0"]
@@ -77,3 +78,17 @@ def test_changed_config_is_not_reused(tmp_path):
     record = json.loads((sweep / "0" / "record.json").read_text())
     assert record["config"]["train"]["epochs"] == 3
     assert (sweep / "0" / "record.previous-1.json").exists()
+
+
+def test_missing_jobs_named(tmp_path, caplog):
+    for job in (0, 2):
+        (tmp_path / str(job)).mkdir()
+        (tmp_path / str(job) / "record.json").write_text("{}")
+    (tmp_path / "3" / "replica_0").mkdir(parents=True)
+    (tmp_path / "3" / "replica_0" / "record.json").write_text("{}")
+    assert missing_jobs(tmp_path, 5) == [1, 4]
+    report_missing_jobs(tmp_path, 5)
+    assert "2 of 5 jobs wrote no record (job numbers 1, 4)" in caplog.text
+    caplog.clear()
+    report_missing_jobs(tmp_path, 4)
+    assert "1 of 4 jobs wrote no record (job numbers 1)" in caplog.text
