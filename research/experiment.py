@@ -19,6 +19,7 @@ from research.data import (
     Split,
     ae_budget_indices,
     ae_fit_indices,
+    impute_median,
     label_budget_indices,
     load_dataset,
     make_scaler,
@@ -32,6 +33,7 @@ from research.downstream import (
 )
 from research.downstream.features import (
     FEATURES,
+    SPLITS,
     build_features,
     check_feature_name,
     pca_features,
@@ -111,12 +113,14 @@ def prepare_data(cfg: DictConfig) -> Prepared:
     """Load, split and scale the data, and choose the fit and labeled rows."""
     dataset = load_dataset(cfg.dataset)
     split = split_indices(dataset.y, OmegaConf.to_container(cfg.split), cfg.seed)
-    scaler = make_scaler(cfg.scaler).fit(dataset.X[split.train])
+    raw = {name: dataset.X[getattr(split, name)] for name in SPLITS}
+    # Under dataset.missing=impute_median, medians come from the training rows only.
+    raw = impute_median(raw, feature_names=dataset.feature_names)
+    scaler = make_scaler(cfg.scaler).fit(raw["train"])
     x, y = {}, {}
-    for name in ("train", "val", "test"):
-        rows = getattr(split, name)
-        x[name] = np.asarray(scaler.transform(dataset.X[rows]), np.float32)
-        y[name] = dataset.y[rows]
+    for name in SPLITS:
+        x[name] = np.asarray(scaler.transform(raw[name]), np.float32)
+        y[name] = dataset.y[getattr(split, name)]
     labeled = label_budget_indices(
         y["train"], cfg.labels.budget, cfg.labels.min_per_class, cfg.seed
     )
@@ -217,6 +221,7 @@ def run_experiment(cfg: DictConfig) -> tuple[list[Outcome], dict[str, Any]]:
         # Whether the encoder was trained in this run or restored from the cache.
         "encoder": trained["source"] if trained else None,
         "data_fingerprint": data.dataset.fingerprint(),
+        "duplicate_rows": data.dataset.n_duplicate_rows,
         "rows": {k: len(v) for k, v in data.y.items()}
         | {"ae_fit": len(data.fit_rows), "labeled": len(data.labeled_rows)},
         # Traces so far in this process: equal in two records of one sequential sweep

@@ -15,6 +15,7 @@ from research.data import (
     Dataset,
     Split,
     ae_fit_indices,
+    impute_median,
     label_budget_indices,
     load_dataset,
     make_scaler,
@@ -288,6 +289,172 @@ def test_single_class(tmp_path):
     path = _write_csv(tmp_path / "d.csv", "a,label\n1,0\n2,0\n")
     with pytest.raises(ValueError, match="only the class 0"):
         load_dataset(_csv_cfg(path))
+
+
+@pytest.mark.parametrize("cell", ["", "nan", "inf", "-inf", "1e400"])
+def test_missing_drop(tmp_path, cell, caplog):
+    text = f"a,b,label\n1,2,0\n3,4,1\n5,{cell},1\n7,8,0\n"
+    path = _write_csv(tmp_path / "d.csv", text)
+    with caplog.at_level("INFO", logger="research.data.missing"):
+        ds = load_dataset(_csv_cfg(path, missing="drop"))
+    np.testing.assert_array_equal(ds.X[:, 0], [1, 3, 7])
+    np.testing.assert_array_equal(ds.y, [0, 1, 0])
+    assert "dropped 1 of 4 rows" in caplog.text
+
+
+def test_missing_drop_all_rows(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,label\nnan,0\ninf,1\n")
+    with pytest.raises(ValueError, match="all 2 rows .* leaves no rows"):
+        load_dataset(_csv_cfg(path, missing="drop"))
+
+
+def test_missing_impute_keeps_nan(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,b,label\n1,2,0\n3,inf,1\n5,,1\n")
+    ds = load_dataset(_csv_cfg(path, missing="impute_median"))
+    assert ds.X.shape == (3, 2)
+    assert np.isnan(ds.X[1:, 1]).all()
+    assert np.isfinite(ds.X[:, 0]).all()
+
+
+def test_missing_policy_invalid(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,label\n1,0\n2,1\n")
+    with pytest.raises(ValueError, match=r"dataset.missing='fill'; valid values"):
+        load_dataset(_csv_cfg(path, missing="fill"))
+
+
+def test_npz_missing_drop(tmp_path):
+    X = np.ones((4, 2))
+    X[2, 1] = np.inf
+    np.savez(tmp_path / "d.npz", X=X, y=np.array([0, 1, 0, 1]))
+    ds = load_dataset(
+        {"name": "npz", "path": str(tmp_path / "d.npz"), "missing": "drop"}
+    )
+    np.testing.assert_array_equal(ds.y, [0, 1, 1])
+
+
+def test_impute_median_uses_train_only():
+    nan = np.nan
+    x = {
+        "train": np.array([[1, 10], [nan, 20], [3, np.inf]], dtype=np.float32),
+        "val": np.array([[nan, nan]], dtype=np.float32),
+        "test": np.array([[100, 200]], dtype=np.float32),
+    }
+    out = impute_median(x, feature_names=["a", "b"])
+    np.testing.assert_array_equal(out["train"], [[1, 10], [2, 20], [3, 15]])
+    np.testing.assert_array_equal(out["val"], [[2, 15]])
+    np.testing.assert_array_equal(out["test"], [[100, 200]])
+    assert out["val"].dtype == np.float32
+    assert np.isnan(x["val"]).all()
+
+
+def test_impute_median_no_missing_unchanged():
+    x = {"train": np.ones((2, 2), np.float32), "test": np.zeros((1, 2), np.float32)}
+    out = impute_median(x)
+    assert out["train"] is x["train"]
+    assert out["test"] is x["test"]
+
+
+def test_impute_median_column_all_missing():
+    x = {
+        "train": np.array([[1, np.nan]], dtype=np.float32),
+        "test": np.array([[1, 2]], dtype=np.float32),
+    }
+    with pytest.raises(ValueError, match="column 'b' .*no finite value"):
+        impute_median(x, feature_names=["a", "b"])
+    with pytest.raises(ValueError, match="under 'train'"):
+        impute_median({"test": x["test"]})
+
+
+def test_no_header_default_last_column(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "1,2,0\n3,4,1\n")
+    ds = load_dataset(_csv_cfg(path, header=False))
+    assert ds.feature_names == ["col_0", "col_1"]
+    np.testing.assert_array_equal(ds.X, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(ds.y, [0, 1])
+    ds = load_dataset(_csv_cfg(path, header=False, label=None))
+    assert ds.feature_names == ["col_0", "col_1"]
+
+
+@pytest.mark.parametrize("label", [0, "0", -3])
+def test_no_header_label_index(tmp_path, label):
+    path = _write_csv(tmp_path / "d.csv", "0,2,5\n1,4,6\n")
+    ds = load_dataset(_csv_cfg(path, header=False, label=label, drop=["col_2"]))
+    assert ds.feature_names == ["col_1"]
+    np.testing.assert_array_equal(ds.y, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [(3, "out of range: .* 3 columns"), ("y", "not a column index"), (True, "not a")],
+)
+def test_no_header_bad_label(tmp_path, label, message):
+    path = _write_csv(tmp_path / "d.csv", "0,2,5\n1,4,6\n")
+    with pytest.raises(ValueError, match=message):
+        load_dataset(_csv_cfg(path, header=False, label=label))
+
+
+def test_header_invalid(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,label\n1,0\n2,1\n")
+    with pytest.raises(ValueError, match="invalid dataset.header='no'"):
+        load_dataset(_csv_cfg(path, header="no"))
+
+
+@pytest.mark.parametrize(
+    ("cells", "positive", "expected"),
+    [
+        (["fraud", "normal", "fraud"], "fraud", [1, 0, 1]),
+        (["yes", "no", "no"], "yes", [1, 0, 0]),
+        (["-1", "1", "-1"], -1, [1, 0, 1]),
+        (["-1", "1", "-1"], "1", [0, 1, 0]),
+        (["0", "1", "1"], 0, [1, 0, 0]),
+    ],
+)
+def test_positive_label(tmp_path, cells, positive, expected):
+    rows = "".join(f"{i},{cell}\n" for i, cell in enumerate(cells))
+    path = _write_csv(tmp_path / "d.csv", "a,label\n" + rows)
+    ds = load_dataset(_csv_cfg(path, positive_label=positive))
+    np.testing.assert_array_equal(ds.y, expected)
+
+
+def test_positive_label_not_found(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,label\n1,yes\n2,no\n")
+    with pytest.raises(ValueError, match=r"positive_label='maybe' is not a value"):
+        load_dataset(_csv_cfg(path, positive_label="maybe"))
+
+
+def test_positive_label_three_values(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", "a,label\n1,a\n2,b\n3,c\n")
+    with pytest.raises(ValueError, match=r"exactly two distinct .* \['a', 'b', 'c'\]"):
+        load_dataset(_csv_cfg(path, positive_label="a"))
+
+
+@pytest.mark.parametrize("cells", [["-1", "1"], ["fraud", "normal"], ["yes", "no"]])
+def test_labels_need_positive_label(tmp_path, cells):
+    path = _write_csv(tmp_path / "d.csv", f"a,label\n1,{cells[0]}\n2,{cells[1]}\n")
+    with pytest.raises(ValueError, match=r"found \[.*\]; set dataset.positive_label"):
+        load_dataset(_csv_cfg(path))
+
+
+def test_labels_quoted_zero_one(tmp_path):
+    path = _write_csv(tmp_path / "d.csv", 'a,label\n1,"0"\n2,"1"\n3," 1"\n')
+    ds = load_dataset(_csv_cfg(path))
+    np.testing.assert_array_equal(ds.y, [0, 1, 1])
+
+
+def test_crlf_and_quoted_numbers(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'"a",b,label\r\n"1.5",2,0\r\n"-3e2","4",1\r\n')
+    ds = load_dataset(_csv_cfg(path))
+    assert ds.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(ds.X, [[1.5, 2], [-300, 4]])
+    np.testing.assert_array_equal(ds.y, [0, 1])
+
+
+def test_duplicate_rows_counted(tmp_path):
+    text = "a,b,label\n1,2,0\n1,2,0\n1,2,1\n1,2,0\n3,4,1\n"
+    ds = load_dataset(_csv_cfg(_write_csv(tmp_path / "d.csv", text)))
+    assert ds.n_duplicate_rows == 2
+    assert load_dataset({"name": "breast_cancer"}).n_duplicate_rows == 0
 
 
 def test_npz_missing_array(tmp_path):

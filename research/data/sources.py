@@ -3,7 +3,8 @@
 Every loader returns a `Dataset` with float32 features and int64 labels in {0, 1},
 where 1 is the positive class (malignant tumour, fraudulent transaction). Loaders
 reject files that would otherwise fail later or train on garbage: missing or empty
-files, non-numeric or non-finite cells, and labels that are not a binary 0/1 column.
+files, non-numeric cells, non-finite cells unless `dataset.missing` is set to drop or
+impute them, and labels that are neither 0/1 nor two values with `positive_label` set.
 """
 
 from __future__ import annotations
@@ -20,19 +21,28 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
+from research.data.csv_reader import (
+    csv_features,
+    describe_csv_row,
+    label_column,
+    numeric_column,
+    read_csv,
+    without_index_column,
+)
+from research.data.labels import binary_labels
+from research.data.missing import check_missing_policy, finite_float32
+
 CREDITCARD_FEATURES = ["Time", *(f"V{i}" for i in range(1, 29)), "Amount"]
 CREDITCARD_LABEL = "Class"
-# pandas names a first column with an empty header "Unnamed: 0". DataFrame.to_csv
-# writes such a column for the row index unless it is called with index=False.
-_INDEX_COLUMN_NAMES = ("", "Unnamed: 0")
-_MAX_VALUES_SHOWN = 10
 
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Feature matrix, binary labels and provenance of one loaded data set.
 
-    X and y are made read-only so that `fingerprint()` keeps describing the data.
+    X and y are made read-only so that `fingerprint()` keeps describing the data. X
+    contains NaN only when it was loaded with dataset.missing=impute_median.
+    `n_duplicate_rows` counts rows equal in features and label to an earlier row.
     """
 
     X: np.ndarray
@@ -40,6 +50,7 @@ class Dataset:
     feature_names: list[str]
     name: str
     source: str
+    n_duplicate_rows: int = 0
 
     def __post_init__(self) -> None:
         if self.X.ndim != 2 or self.X.dtype != np.float32:
@@ -96,19 +107,22 @@ def _load_breast_cancer(cfg: Mapping[str, Any]) -> Dataset:
     bunch = load_breast_cancer()
     # scikit-learn codes malignant as 0 and benign as 1, but malignant is positive here.
     y = 1 - np.asarray(bunch.target, dtype=np.int64)
+    X = np.asarray(bunch.data, dtype=np.float32)
     return Dataset(
-        X=np.asarray(bunch.data, dtype=np.float32),
+        X=X,
         y=y,
         feature_names=[str(n) for n in bunch.feature_names],
         name="breast_cancer",
         source="sklearn.datasets.load_breast_cancer",
+        n_duplicate_rows=count_duplicate_rows(X, y),
     )
 
 
 def _load_creditcard(cfg: Mapping[str, Any]) -> Dataset:
     path = _require_file(cfg.get("path"), example="/path/to/creditcard.csv")
-    frame = _read_csv(path)
-    columns = _without_index_column(list(frame.columns))
+    policy = check_missing_policy(cfg.get("missing"))
+    frame = read_csv(path)
+    columns = without_index_column(list(frame.columns))
     missing = [c for c in [*CREDITCARD_FEATURES, CREDITCARD_LABEL] if c not in columns]
     if missing:
         raise ValueError(
@@ -116,55 +130,44 @@ def _load_creditcard(cfg: Mapping[str, Any]) -> Dataset:
             f"found columns {columns}"
         )
     return _dataset_from_frame(
-        frame, CREDITCARD_FEATURES, CREDITCARD_LABEL, name="creditcard", path=path
+        frame, CREDITCARD_FEATURES, CREDITCARD_LABEL, "creditcard", path, policy
     )
 
 
 def _load_csv(cfg: Mapping[str, Any]) -> Dataset:
     path = _require_file(cfg.get("path"), example="/path/to/data.csv")
-    label = cfg.get("label") or "label"
-    frame = _read_csv(path)
-    features = _csv_features(list(frame.columns), label, cfg.get("drop"), path)
-    return _dataset_from_frame(frame, features, label, name="csv", path=path)
+    policy = check_missing_policy(cfg.get("missing"))
+    header = _check_header(cfg.get("header", True))
+    frame = read_csv(path, header=header)
+    columns = list(frame.columns)
+    label = label_column(cfg.get("label"), columns, header, path)
+    features = csv_features(columns, label, cfg.get("drop"), path, header)
+    return _dataset_from_frame(
+        frame, features, label, "csv", path, policy, cfg.get("positive_label")
+    )
 
 
-def _csv_features(columns: list[str], label: str, drop: Any, path: Path) -> list[str]:
-    drop = _as_column_list(drop)
-    if label not in columns:
+def _check_header(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, bool):
         raise ValueError(
-            f"label column {label!r} not found in {path}; found columns "
-            f"{columns}. Set dataset.label=<column>"
+            f"invalid dataset.header={value!r}; use true for a file whose first "
+            "row names the columns, or false for a file without a header"
         )
-    unknown = [c for c in drop if c not in columns]
-    if unknown:
-        raise ValueError(
-            f"dataset.drop names columns {unknown} that are not in "
-            f"{path}; found columns {columns}"
-        )
-    if label in drop:
-        raise ValueError(
-            f"dataset.drop contains the label column {label!r}; "
-            "remove it from dataset.drop"
-        )
-    features = [c for c in _without_index_column(columns) if c != label]
-    features = [c for c in features if c not in drop]
-    if not features:
-        raise ValueError(
-            f"{path} has no feature columns left after removing the "
-            f"label {label!r} and dataset.drop={drop}"
-        )
-    return features
+    return value
 
 
 def _load_npz(cfg: Mapping[str, Any]) -> Dataset:
     path = _require_file(cfg.get("path"), example="/path/to/data.npz")
+    policy = check_missing_policy(cfg.get("missing"))
     X, y = _read_npz_arrays(path)
     names = [f"x{j}" for j in range(X.shape[1])]
-    features = _finite_float32(X, names, path, _describe_array_row)
-    labels = _binary_labels(pd.Series(y), "y", path, _describe_array_row)
-    return Dataset(
-        X=features, y=labels, feature_names=names, name="npz", source=str(path)
+    features, keep = finite_float32(X, names, path, _describe_array_row, policy)
+    labels = binary_labels(
+        pd.Series(y[keep]), "y", path, _describe_array_row, cfg.get("positive_label")
     )
+    return _make_dataset(features, labels, names, "npz", path)
 
 
 def _read_npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -213,143 +216,47 @@ def _require_file(value: Any, example: str) -> Path:
     return path
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        # low_memory=False infers each column's dtype from the whole column instead
-        # of per chunk, so a large file cannot get mixed-type columns.
-        frame = pd.read_csv(path, low_memory=False)
-    except pd.errors.EmptyDataError as error:
-        raise ValueError(f"{path} contains no header row: {error}") from error
-    except pd.errors.ParserError as error:
-        raise ValueError(f"{path} is not a valid CSV file: {error}") from error
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not UTF-8 text: {error}") from error
-    if frame.empty:
-        raise ValueError(f"{path} has a header but no data rows")
-    if len(frame.columns) == 1:
-        header = str(frame.columns[0])
-        for separator in (";", "\t", "|"):
-            if separator in header:
-                raise ValueError(
-                    f"{path} has one column named {header!r}: its values seem to be "
-                    f"separated by {separator!r}. Only comma-separated files are "
-                    "read; convert the file to commas"
-                )
-    return frame
-
-
-def _without_index_column(columns: list[str]) -> list[str]:
-    if columns and str(columns[0]) in _INDEX_COLUMN_NAMES:
-        return columns[1:]
-    return columns
-
-
-def _as_column_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(column) for column in value]
-
-
 def _dataset_from_frame(
-    frame: pd.DataFrame, features: Sequence[str], label: str, name: str, path: Path
-) -> Dataset:
-    columns = [_numeric_column(frame[c], c, path) for c in features]
-    X = _finite_float32(
-        np.column_stack(columns), list(features), path, _describe_csv_row
-    )
-    y = _binary_labels(frame[label], label, path, _describe_csv_row)
-    return Dataset(X=X, y=y, feature_names=list(features), name=name, source=str(path))
-
-
-def _numeric_column(column: pd.Series, name: str, path: Path) -> np.ndarray:
-    # pandas counts bool columns as numeric, and they become 0.0 and 1.0.
-    if pd.api.types.is_numeric_dtype(column):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    numbers = pd.to_numeric(column, errors="coerce")
-    invalid = np.flatnonzero(numbers.isna().to_numpy() & column.notna().to_numpy())
-    if len(invalid) > 0:
-        row = int(invalid[0])
-        raise ValueError(
-            f"{path}: column {name!r} has the non-numeric value "
-            f"{column.iloc[row]!r} in {_describe_csv_row(row)}; every "
-            "feature must be a number (drop the column with "
-            "dataset.drop or fix the file)"
-        )
-    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _finite_float32(
-    values: np.ndarray,
-    names: Sequence[str],
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    label: str,
+    name: str,
     path: Path,
-    describe_row: Callable[[int], str],
-) -> np.ndarray:
-    # Casting first also catches finite float64 values beyond the float32 range.
-    with np.errstate(over="ignore"):
-        X = np.ascontiguousarray(values, dtype=np.float32)
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad) > 0:
-        row, column = (int(i) for i in bad[0])
-        raise ValueError(
-            f"{path}: {len(bad)} cells are empty, NaN, infinite or too "
-            f"large for float32; the first is column {names[column]!r} "
-            f"in {describe_row(row)}. Clean the file (fill or drop "
-            "those rows) before loading it"
-        )
-    return X
+    policy: str = "error",
+    positive_label: Any = None,
+) -> Dataset:
+    columns = [numeric_column(frame[c], c, path) for c in features]
+    X, keep = finite_float32(
+        np.column_stack(columns), list(features), path, describe_csv_row, policy
+    )
+    # NOTE: after dataset.missing=drop, rows named in label errors are counted
+    # among the kept rows, not in the file.
+    labels = frame[label][keep].reset_index(drop=True)
+    y = binary_labels(labels, label, path, describe_csv_row, positive_label)
+    return _make_dataset(X, y, list(features), name, path)
 
 
-def _binary_labels(
-    labels: pd.Series, name: str, path: Path, describe_row: Callable[[int], str]
-) -> np.ndarray:
-    missing = np.flatnonzero(labels.isna().to_numpy())
-    if len(missing) > 0:
-        raise ValueError(
-            f"{path}: label {name!r} is empty or NaN in "
-            f"{describe_row(int(missing[0]))}; every row needs a label"
-        )
-    distinct = pd.unique(labels)
-    if not _is_binary(distinct):
-        raise ValueError(
-            f"{path}: label {name!r} must contain only 0 and 1, found "
-            f"{_show_values(distinct)}; map the classes to 0 (normal) "
-            "and 1 (positive) first"
-        )
-    y = labels.to_numpy().astype(np.int64)
-    if len(np.unique(y)) < 2:
-        raise ValueError(
-            f"{path}: label {name!r} contains only the class {y[0]}; "
-            "a classifier needs rows of both classes 0 and 1"
-        )
-    return y
+def _make_dataset(
+    X: np.ndarray, y: np.ndarray, names: list[str], name: str, path: Path
+) -> Dataset:
+    return Dataset(
+        X=X,
+        y=y,
+        feature_names=names,
+        name=name,
+        source=str(path),
+        n_duplicate_rows=count_duplicate_rows(X, y),
+    )
 
 
-def _is_binary(values: np.ndarray) -> bool:
-    for value in values:
-        if isinstance(value, bool | np.bool_):
-            continue
-        if not isinstance(value, int | float | np.number) or value not in (0, 1):
-            return False
-    return True
+def count_duplicate_rows(X: np.ndarray, y: np.ndarray) -> int:
+    """Count rows whose features and label equal those of an earlier row.
 
-
-def _show_values(values: np.ndarray) -> str:
-    try:
-        ordered = sorted(values)
-    except TypeError:
-        # Mixed numbers and strings do not compare with each other.
-        ordered = sorted(values, key=str)
-    first_values = ordered[:_MAX_VALUES_SHOWN]
-    text = repr([v.item() if isinstance(v, np.generic) else v for v in first_values])
-    if len(values) > _MAX_VALUES_SHOWN:
-        text += f" (first {_MAX_VALUES_SHOWN} of {len(values)} distinct values)"
-    return text
-
-
-def _describe_csv_row(position: int) -> str:
-    return f"data row {position + 1} (1-based, header not counted)"
+    NaN cells count as equal to each other, as in `pandas.DataFrame.duplicated`.
+    """
+    frame = pd.DataFrame(X)
+    frame["__label__"] = y
+    return int(frame.duplicated().sum())
 
 
 def _describe_array_row(position: int) -> str:
