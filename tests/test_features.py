@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 from sklearn.decomposition import PCA
@@ -157,3 +158,27 @@ def test_latent_diagnostics_dead_and_active():
     assert info["dead_units"] == [0]
     assert info["active_units"] == 1
     assert "kl_per_dim" not in info
+
+
+def test_impute_median_uses_training_rows(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 3))
+    y = (x[:, 0] > 0.6).astype(int)
+    x[::10, 1] = np.nan  # missing cells in every split
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(label=y)
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    cfg = make_config(
+        "dataset=csv",
+        f"dataset.path={tmp_path / 'm.csv'}",
+        "dataset.missing=impute_median",
+        "scaler=none",
+    )
+    data = experiment.prepare_data(cfg)
+    train_column = data.dataset.X[data.split.train, 1]
+    median = np.median(train_column[np.isfinite(train_column)])
+    for split in ("train", "val", "test"):
+        rows = getattr(data.split, split)
+        missing = np.isnan(data.dataset.X[rows, 1])
+        assert missing.any(), split
+        assert np.all(np.isfinite(data.x[split]))
+        np.testing.assert_allclose(data.x[split][missing, 1], median, rtol=1e-6)
