@@ -75,11 +75,15 @@ def nominal_peak() -> tuple[float, str]:
     flags = next((ln for ln in info.splitlines() if ln.startswith("flags")), "")
     mhz = next((ln for ln in info.splitlines() if ln.startswith("cpu MHz")), "")
     ghz = float(mhz.split(":")[1]) / 1000 if mhz else float("nan")
-    per_cycle = 64 if "avx512f" in flags else 32 if " fma" in flags else 8
+    per_cycle = 8  # SSE: 4 lanes x (add + multiply)
+    if " fma" in flags:
+        per_cycle = 32
+    if "avx512f" in flags:
+        per_cycle = 64
     cores = os.cpu_count() or 1
     peak = cores * ghz * per_cycle
-    how = f"{cores} cores x {ghz:.2f} GHz x {per_cycle} FLOPs/cycle"
-    return peak, how
+    formula = f"{cores} cores x {ghz:.2f} GHz x {per_cycle} FLOPs/cycle"
+    return peak, formula
 
 
 def cpu_name() -> str:

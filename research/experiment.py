@@ -60,7 +60,7 @@ class Prepared:
     y: dict[str, np.ndarray]  # split name -> labels
     fit_rows: np.ndarray  # positions in train the autoencoder is fit on
     val_fit_rows: np.ndarray  # positions in val used for early stopping
-    labeled_rows: np.ndarray  # positions in train the classifier sees
+    labeled_rows: np.ndarray  # positions in train the classifier is fit on
 
 
 @dataclasses.dataclass
@@ -113,6 +113,7 @@ def prepare_data(cfg: DictConfig) -> Prepared:
     """Load, split and scale the data, and choose the fit and labeled rows."""
     dataset = load_dataset(cfg.dataset)
     split = split_indices(dataset.y, OmegaConf.to_container(cfg.split), cfg.seed)
+
     raw = {name: dataset.X[getattr(split, name)] for name in SPLITS}
     # Under dataset.missing=impute_median, medians come from the training rows only.
     raw = impute_median(raw, feature_names=dataset.feature_names)
@@ -121,11 +122,13 @@ def prepare_data(cfg: DictConfig) -> Prepared:
     for name in SPLITS:
         x[name] = np.asarray(scaler.transform(raw[name]), np.float32)
         y[name] = dataset.y[getattr(split, name)]
+
     labeled = label_budget_indices(
         y["train"], cfg.labels.budget, cfg.labels.min_per_class, cfg.seed
     )
     fit_rows = ae_fit_indices(y["train"], cfg.ae.fit_on)
     fit_rows = ae_budget_indices(fit_rows, cfg.ae.budget, cfg.seed)
+
     log.info(
         "data %s: %d rows x %d features, %d positive; train %d / val %d / test %d; "
         "%d labeled, autoencoder fit on %d",

@@ -1,8 +1,8 @@
 """Jit-compiled functions of one model structure, compiled once per input shape.
 
 Every function here takes the model's scalar hyperparameters, the learning rate and the
-rng keys as arrays, so runs that differ only in such values (or in the seed, the
-classifier or the label budget) reuse one executable within a process.
+rng keys as arrays. So runs that differ only in such values, or in the seed, the
+classifier or the label budget, reuse one executable within a process.
 """
 
 import collections
@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-# How often each kind of function was traced in this process; tests read it to prove
+# How often each kind of function was traced in this process. Tests read it to prove
 # that a second run of the same shapes does not retrace.
 TRACE_COUNTS: collections.Counter[str] = collections.Counter()
 
