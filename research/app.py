@@ -44,11 +44,12 @@ def run_job(cfg: DictConfig) -> float | None:
     }
     label = job_label(job["num"])
     if existing_records(output_dir):
-        kept = _reuse_or_set_aside(cfg, output_dir, hydra_cfg.mode == RunMode.MULTIRUN)
-        if kept is not None:
+        multirun = hydra_cfg.mode == RunMode.MULTIRUN
+        reused = _reuse_or_set_aside(cfg, output_dir, multirun)
+        if reused is not None:
             SKIPPED.append(str(output_dir))
             log.info("%s skipped: its ok records in %s match", label, output_dir)
-            scores = [r["metrics"].get("test/auprc") for r in kept]
+            scores = [r["metrics"].get("test/auprc") for r in reused]
             scores = [s for s in scores if s is not None]
             return sum(scores) / len(scores) if scores else None
     log.info("%s started: %s", label, " ".join(job["overrides"]) or "no overrides")
@@ -89,9 +90,9 @@ def _reuse_or_set_aside(
         except Exception:  # noqa: BLE001  (the rerun reports the error properly)
             fingerprint = None
         if fingerprint is not None:
-            kept = reusable_records(output_dir, cfg, fingerprint, n_records)
-            if kept is not None:
-                return kept
+            reused = reusable_records(output_dir, cfg, fingerprint, n_records)
+            if reused is not None:
+                return reused
     set_aside(output_dir)
     return None
 

@@ -2,9 +2,9 @@
 
 Runs that differ only in downstream settings (classifier, features that use the
 encoder, label budget) train the same autoencoder. The cache stores the trained
-parameters, the optimizer state and the epochs under a key made of everything that
-can change them: the data fingerprint, the dataset, split, scaler, model, training
-and `ae` options, the seed and the source code of the models and the training loop.
+parameters, the optimizer state and the epochs under a key of everything that can
+change them. That is the data fingerprint, the dataset, split, scaler, model, training
+and `ae` options, the seed, and the source code of the models and the training loop.
 """
 
 import dataclasses

@@ -170,11 +170,11 @@ def classify(
     cfg: DictConfig,
     features: Mapping[str, np.ndarray],
     data: Prepared,
-    kept: dict[str, np.ndarray] | None = None,
+    test_outputs: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Fit the classifier on the labeled rows and score val and test.
 
-    With `kept`, stores the test scores and test features in it for figures.
+    With `test_outputs`, stores the test scores and test features in it for figures.
     """
     for split, values in features.items():
         if not np.all(np.isfinite(values)):
@@ -186,8 +186,8 @@ def classify(
     labeled = data.labeled_rows
     fit_classifier(estimator, features["train"][labeled], data.y["train"][labeled])
     test_scores = positive_scores(estimator, features["test"])
-    if kept is not None:
-        kept.update(scores=test_scores, features=features["test"])
+    if test_outputs is not None:
+        test_outputs.update(scores=test_scores, features=features["test"])
     return evaluate_scores(
         data.y["val"],
         positive_scores(estimator, features["val"]),
@@ -255,21 +255,21 @@ def _replica_outcome(
         if outcome.error:
             return outcome
     start = time.perf_counter()
-    kept: dict[str, np.ndarray] = {}
+    test_outputs: dict[str, np.ndarray] = {}
     try:
         if cfg.classifier.name == "none":
             metrics = score_by_recon_error(trained["errors"][replica], data)
-            kept["scores"] = trained["errors"][replica]["test"]
-            kept["features"] = trained["latent"][replica]["test"]
+            test_outputs["scores"] = trained["errors"][replica]["test"]
+            test_outputs["features"] = trained["latent"][replica]["test"]
         else:
             features = replica_features(cfg, data, trained, replica)
-            metrics = classify(cfg, features, data, kept)
+            metrics = classify(cfg, features, data, test_outputs)
     except FloatingPointError as err:
         outcome.error = f"{type(err).__name__}: {err}"
         return outcome
     outcome.metrics |= metrics
-    outcome.arrays = figure_arrays(cfg, data, kept)
     outcome.metrics["time/classify"] = time.perf_counter() - start
+    outcome.arrays = figure_arrays(cfg, data, test_outputs)
     auprc = outcome.metrics.get("test/auprc", math.nan)
     if math.isfinite(auprc) and cfg.train.n_seeds > 1:
         log.info("replica %d: test/auprc %.4f", replica, auprc)
@@ -300,23 +300,24 @@ def _add_training_facts(outcome: Outcome, trained: dict[str, Any], data) -> None
 
 
 def figure_arrays(
-    cfg: DictConfig, data: Prepared, kept: Mapping[str, np.ndarray]
+    cfg: DictConfig, data: Prepared, test_outputs: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     """Return what a replica saves in arrays.npz (see plot_data.run_arrays).
 
-    `kept` contains the replica's test scores and features. Returns an empty dict
-    without them or with plots.arrays=false.
+    `test_outputs` contains the replica's test scores and features. Returns an empty
+    dict without them or with plots.arrays=false.
     """
     from research.plot_data import run_arrays
 
-    if "scores" not in kept or not OmegaConf.select(cfg, "plots.arrays", default=True):
+    wanted = OmegaConf.select(cfg, "plots.arrays", default=True)
+    if "scores" not in test_outputs or not wanted:
         return {}
     name = "latent" if cfg.classifier.name == "none" else str(cfg.features.name)
     return run_arrays(
         data.y["test"],
-        kept["scores"],
+        test_outputs["scores"],
         data.x["test"],
-        kept["features"],
+        test_outputs["features"],
         name,
         n_negatives=int(OmegaConf.select(cfg, "plots.tsne_negatives", default=2000)),
     )

@@ -2,9 +2,10 @@
 
 Every loader returns a `Dataset` with float32 features and int64 labels in {0, 1},
 where 1 is the positive class (malignant tumour, fraudulent transaction). Loaders
-reject files that would otherwise fail later or train on garbage: missing or empty
-files, non-numeric cells, non-finite cells unless `dataset.missing` is set to drop or
-impute them, and labels that are neither 0/1 nor two values with `positive_label` set.
+reject files that would otherwise fail later or train on garbage. These are missing
+or empty files and non-numeric cells. They also include non-finite cells, unless
+`dataset.missing` drops or imputes them, and labels that are neither 0/1 nor two
+values with `positive_label` set.
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ def build_features(
 ) -> dict[str, np.ndarray]:
     """Return the `name` feature matrix of each split.
 
-    `x` holds the scaled rows; `latent` and `errors` hold one replica's latent codes
-    and reconstruction errors (None when no autoencoder was trained). PCA features
+    `x` contains the scaled rows. `latent` and `errors` contain one replica's latent
+    codes and reconstruction errors (None when no autoencoder was trained). PCA features
     are built by `pca_features`, not here.
     """
     if name == "raw":

@@ -49,7 +49,8 @@ class VariationalAE(DenseAE):
     """VAE with a unit-variance Gaussian decoder; `encode` returns the posterior mean.
 
     The objective per row is 0.5 * (sum of squared errors over features) plus
-    `beta` times the KL term; `recon` stays the mean squared error over features.
+    `beta` times the KL term. The `recon` term stays the mean squared error over
+    features.
     Sampling in training uses the rng stream `sample`. With `kl_warmup_epochs` = W
     > 0, `epoch_hparams` scales `beta` by min(1, epoch / W), counting from epoch 1.
     """
